@@ -1,0 +1,40 @@
+# cchc_analysis — the front door. `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ROOT   ?= .
+PERIOD ?= 2021-H1
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test check run benchmark clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cchc)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its test tools
+
+demo: $(STAMP) ## make a sample workspace in ./demo and run every period of it
+	$(BIN)/cchc demo --root demo
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/python -m pytest -q
+
+check: $(STAMP) ## cchc check for PERIOD in ROOT (e.g. make check PERIOD=2021-H1 ROOT=.)
+	$(BIN)/cchc check --period $(PERIOD) --root $(ROOT)
+
+run: $(STAMP) ## cchc run (notebooks, workbook, HTML) for PERIOD in ROOT
+	$(BIN)/cchc run --period $(PERIOD) --root $(ROOT)
+
+benchmark: $(STAMP) ## time ingest/check against the calamine floor (see README)
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean: ## remove the virtual environment and the demo workspace
+	rm -rf $(VENV) demo

@@ -1,0 +1,179 @@
+"""What is asked: the indicator catalogue, the units registry and the validation rules.
+
+All three are analyst-editable CSV files: ``data/catalogue/<year>/indicators.csv`` and
+``rules.csv`` (one folder per year, so next year's list can differ) and ``data/units.csv``.
+A workspace can override any of them with a file of the same name under ``<root>/catalogue/``.
+Loading validates the files and raises :class:`CatalogueError` with one line per problem.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from .config import CATALOGUE_DIR, PACKAGE_DATA
+from .text import nfc
+
+KINDS = ("group", "count", "percent", "code", "score")
+LEVELS = ("province", "district", "commune")
+COMBINES = ("owner", "sum", "mean", "max", "min")
+
+INDICATOR_COLUMNS = [
+    "id", "printed", "parent", "name", "description", "unit", "kind", "choices", "owner",
+    "note", "levels", "cumulative", "combine", "min", "max",
+]
+UNIT_COLUMNS = ["code", "name", "level", "aliases"]
+
+
+class CatalogueError(ValueError):
+    """A catalogue, units or rules file that cannot be used; the message lists every problem."""
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return [{k.strip(): nfc(v) for k, v in row.items() if k} for row in csv.DictReader(handle)]
+
+
+def available_years(root: Path | None = None) -> list[int]:
+    years = {int(p.name) for p in CATALOGUE_DIR.iterdir() if p.name.isdigit()}
+    if root is not None and (Path(root) / "catalogue").is_dir():
+        years |= {int(p.name) for p in (Path(root) / "catalogue").iterdir() if p.name.isdigit()}
+    return sorted(years)
+
+
+def catalogue_file(year: int, name: str, root: Path | None = None) -> Path:
+    """The file ``name`` of the catalogue in force for ``year``: the newest catalogue folder not
+    after ``year`` (or the oldest one, for years before every catalogue); a workspace's own
+    ``catalogue/<year>/`` folder wins over the package's."""
+    years = available_years(root)
+    if not years:
+        raise CatalogueError("Không tìm thấy danh mục chỉ tiêu nào.")
+    eligible = [y for y in years if y <= int(year)]
+    chosen = eligible[-1] if eligible else years[0]
+    if root is not None:
+        local = Path(root) / "catalogue" / str(chosen) / name
+        if local.is_file():
+            return local
+    return CATALOGUE_DIR / str(chosen) / name
+
+
+def parse_choices(text: str) -> dict[int, str]:
+    """``"0=Không|1=Có"`` -> ``{0: "Không", 1: "Có"}``."""
+    choices: dict[int, str] = {}
+    for part in filter(None, (p.strip() for p in str(text or "").split("|"))):
+        code, _, label = part.partition("=")
+        choices[int(code.strip())] = label.strip()
+    return choices
+
+
+def load_units(root: Path | None = None) -> pd.DataFrame:
+    """The units registry: columns ``code, name, level, aliases`` (aliases: list of str).
+
+    The workspace's ``catalogue/units.csv``, when present, replaces the package's; an analyst adds
+    a commune or another unit there without touching code.
+    """
+    path = PACKAGE_DATA / "units.csv"
+    if root is not None and (Path(root) / "catalogue" / "units.csv").is_file():
+        path = Path(root) / "catalogue" / "units.csv"
+    rows = _read_csv(path)
+    problems = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        code = row.get("code", "")
+        if not code:
+            problems.append(f"{path.name} dòng {number}: thiếu mã đơn vị (code).")
+        elif code in seen:
+            problems.append(f"{path.name} dòng {number}: mã đơn vị '{code}' bị trùng.")
+        seen.add(code)
+        if not row.get("name"):
+            problems.append(f"{path.name} dòng {number}: đơn vị '{code}' thiếu tên (name).")
+    if problems:
+        raise CatalogueError("\n".join(problems))
+    frame = pd.DataFrame(rows, columns=UNIT_COLUMNS).fillna("")
+    frame["aliases"] = [
+        [a.strip() for a in str(aliases).split("|") if a.strip()] + [name, code]
+        for aliases, name, code in zip(frame["aliases"], frame["name"], frame["code"])
+    ]
+    return frame
+
+
+def validate_catalogue(frame: pd.DataFrame, unit_codes: set[str], source: str = "indicators.csv") -> list[str]:
+    """Every problem of a catalogue frame, one Vietnamese line each (empty list when it is sound)."""
+    problems: list[str] = []
+    missing = [c for c in INDICATOR_COLUMNS if c not in frame.columns]
+    if missing:
+        return [f"{source}: thiếu cột {', '.join(missing)}."]
+    ids = set(frame["id"])
+    seen: set[str] = set()
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        where = f"{source} dòng {number} (chỉ tiêu '{row.id}')"
+        if not row.id:
+            problems.append(f"{source} dòng {number}: thiếu mã chỉ tiêu (id).")
+            continue
+        if row.id in seen:
+            problems.append(f"{where}: mã chỉ tiêu bị trùng.")
+        seen.add(row.id)
+        if row.kind not in KINDS:
+            problems.append(f"{where}: loại '{row.kind}' không hợp lệ (dùng một trong: {', '.join(KINDS)}).")
+        if row.kind == "code":
+            try:
+                if not parse_choices(row.choices):
+                    problems.append(f"{where}: chỉ tiêu dạng mã (code) nhưng không có lựa chọn (choices).")
+            except ValueError:
+                problems.append(f"{where}: lựa chọn '{row.choices}' sai dạng (đúng: 0=Không|1=Có).")
+        elif row.choices:
+            problems.append(f"{where}: chỉ tiêu loại '{row.kind}' không dùng cột choices.")
+        if row.kind != "group" and row.owner and row.owner not in unit_codes:
+            problems.append(f"{where}: đơn vị phụ trách '{row.owner}' không có trong danh sách đơn vị.")
+        if row.kind != "group" and not row.owner:
+            problems.append(f"{where}: thiếu đơn vị phụ trách (owner).")
+        if row.parent and row.parent not in ids:
+            problems.append(f"{where}: chỉ tiêu cha '{row.parent}' không có trong danh mục.")
+        for level in filter(None, str(row.levels).split(";")):
+            if level not in LEVELS:
+                problems.append(f"{where}: cấp báo cáo '{level}' không hợp lệ (dùng: {', '.join(LEVELS)}).")
+        if row.kind != "group" and row.combine not in COMBINES:
+            problems.append(f"{where}: cách tổng hợp '{row.combine}' không hợp lệ (dùng: {', '.join(COMBINES)}).")
+        if str(row.cumulative).lower() not in ("true", "false", ""):
+            problems.append(f"{where}: cột cumulative phải là true hoặc false.")
+        for bound in ("min", "max"):
+            value = getattr(row, bound)
+            if value not in ("", None):
+                try:
+                    float(value)
+                except ValueError:
+                    problems.append(f"{where}: giới hạn {bound} '{value}' không phải là số.")
+    return problems
+
+
+def load_catalogue(year: int = 2021, root: Path | None = None) -> pd.DataFrame:
+    """The indicator catalogue in force for ``year``, validated.
+
+    Columns: ``id, printed, parent, name, description, unit, kind, choices, owner, note, levels,
+    cumulative (bool), combine, min, max (float, NaN when unbounded), section, order`` — ``section``
+    the top-level id ("1".."7"), ``order`` the row's position in the letter.
+    """
+    path = catalogue_file(year, "indicators.csv", root)
+    frame = pd.DataFrame(_read_csv(path))
+    for column in INDICATOR_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame.fillna("")
+    units = load_units(root)
+    problems = validate_catalogue(frame, set(units["code"]), source=f"{path.parent.name}/{path.name}")
+    if problems:
+        raise CatalogueError("\n".join(problems))
+    frame = frame[INDICATOR_COLUMNS].copy()
+    frame["cumulative"] = frame["cumulative"].str.lower().eq("true")
+    for bound in ("min", "max"):
+        frame[bound] = pd.to_numeric(frame[bound].replace("", None), errors="coerce").astype(float)
+    frame["section"] = frame["id"].str.split(".").str[0]
+    frame["order"] = range(len(frame))
+    return frame.reset_index(drop=True)
+
+
+def value_rows(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue rows that carry a value (every kind but ``group``)."""
+    return catalogue[catalogue["kind"] != "group"]

@@ -1,0 +1,781 @@
+"""What was sent: the departments' workbooks -> one tidy frame of values, plus findings.
+
+For every workbook under ``data/raw/<period>/`` this module finds the Phụ lục II table (by its
+header, on whichever sheet holds it), recognises the reporting unit and the period the file
+claims, maps each row to an indicator id, and parses each value by the indicator's kind. Nothing
+in a file is executed; a file that cannot be read becomes a finding and the run goes on.
+
+Outputs (see DESIGN.md): ``values`` (``period, unit, indicator, value, raw, source_file, sheet,
+row, superseded``), ``findings`` (:data:`cchc_analysis.findings.FINDING_COLUMNS`), and two frames
+the checks use: ``cells`` (every table row matched to an indicator, empty ones included:
+``unit, indicator, status, source_file, sheet, row``) and ``files`` (one row per file).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from . import findings as F
+from .catalogue import load_catalogue, load_units, parse_choices
+from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
+from .parse import EMPTY, NO_VALUE, OK, Parsed, parse_value
+from .periods import Period, period_in_text
+from .text import fold, nfc
+from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError
+
+VALUE_COLUMNS = ["period", "unit", "indicator", "value", "raw", "source_file", "sheet", "row", "superseded"]
+CELL_COLUMNS = ["unit", "indicator", "status", "source_file", "sheet", "row"]
+FILE_COLUMNS = [
+    "source_file", "unit", "unit_source", "unit_title", "period_found", "received_at",
+    "time_source", "status", "sheet", "n_values",
+]
+META_SHEET = "_cchc"
+SUBMISSIONS = "submissions.csv"
+IGNORED_FILES = {SUBMISSIONS, "readme.md", "readme.txt", ".gitkeep", "thumbs.db", ".ds_store"}
+
+_TITLE_LABELS = {
+    "ten co quan", "ten co quan don vi", "co quan", "don vi", "don vi bao cao", "ten don vi",
+    "co quan bao cao", "co quan don vi", "ten co quan don vi bao cao", "co quan don vi bao cao",
+    "don vi gui", "noi gui",
+}
+_SKIP_TITLE_PREFIXES = ("kinh gui", "noi nhan", "gui ", "dong gui")
+_NUMBERING = re.compile(r"^\(?(\d{1,2}|[a-eA-E])\)?$")
+
+
+# --------------------------------------------------------------------------------------------
+# the table inside a sheet
+
+
+def _column_role(label: str) -> str | None:
+    """The role of a header cell from its folded label: stt, name, unit, value, note, or the weak
+    ``value?`` (a results or period heading that may be the value column)."""
+    if not label:
+        return None
+    if "ghi chu" in label:
+        return "note"
+    if "don vi tinh" in label or re.search(r"\bdvt\b", label):
+        return "unit"
+    if "so lieu" in label or "gia tri" in label:
+        return "value"
+    if any(k in label for k in ("chi tieu", "noi dung", "tieu chi", "danh muc", "ten chi")):
+        return "name"
+    if label in ("stt", "tt", "so tt", "so thu tu", "ma so", "ma", "ma chi tieu", "ma so chi tieu", "so") or label.startswith("stt"):
+        return "stt"
+    if "ket qua" in label or "thuc hien" in label or period_in_text(label) or re.fullmatch(r"(?:nam )?\d{4}", label):
+        return "value?"
+    return None
+
+
+@dataclass
+class Table:
+    """Where the Phụ lục II table of a sheet is: its header rows and column roles (0-based)."""
+
+    header_row: int
+    data_start: int
+    columns: dict[str, int]
+    extra_value_columns: list[int] = field(default_factory=list)
+
+
+class _Grid:
+    """A sheet's cells with merged ranges resolved to their top-left value."""
+
+    def __init__(self, sheet: SheetData):
+        self.rows = sheet.rows
+        self.merged_anchor: dict[tuple[int, int], tuple[int, int]] = {}
+        for r0, c0, r1, c1 in sheet.merged:
+            if (r1 - r0 + 1) * (c1 - c0 + 1) > 2000:
+                continue
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        self.merged_anchor[(r, c)] = (r0, c0)
+
+    def value(self, r: int, c: int, resolve_merged: bool = False):
+        if resolve_merged and (r, c) in self.merged_anchor:
+            r, c = self.merged_anchor[(r, c)]
+        if r < len(self.rows) and c < len(self.rows[r]):
+            return self.rows[r][c]
+        return None
+
+    def label(self, r: int, c: int) -> str:
+        value = self.value(r, c, resolve_merged=True)
+        return fold(value) if isinstance(value, str) else ""
+
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def _roles(grid: _Grid, rows: list[int]) -> dict[str, int]:
+    """Column roles read from the header row(s) ``rows`` (labels of stacked rows joined)."""
+    found: dict[str, int] = {}
+    for c in range(grid.width()):
+        parts = []
+        for r in rows:
+            label = grid.label(r, c)
+            if label and label not in parts:
+                parts.append(label)
+        role = _column_role(" ".join(parts))
+        if role and role not in found:
+            found[role] = c
+    return found
+
+
+def _is_header(roles: dict[str, int]) -> bool:
+    strong = {"stt", "unit", "value", "value?", "note"} & set(roles)
+    return "name" in roles and len(strong) >= 2
+
+
+def _looks_like_header_part(grid: _Grid, r: int) -> bool:
+    """A header's second row, or a repeated header: labels only, no code and no number."""
+    row = grid.rows[r] if r < len(grid.rows) else []
+    labels = [fold(v) for v in row if isinstance(v, str) and v.strip()]
+    if not labels or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+        return False
+    return any(_column_role(label) in ("unit", "value", "value?", "note", "name", "stt") for label in labels) and not any(
+        normalise_code(v) for v in row if isinstance(v, str)
+    )
+
+
+def _is_numbering(row: list) -> bool:
+    """The '(1) (2) (3) (4) (5)' row under a header."""
+    cells = [v for v in row if v not in (None, "")]
+    if len(cells) < 3:
+        return False
+    texts = [f"{v:g}" if isinstance(v, float) else str(v).strip() for v in cells]
+    if not all(_NUMBERING.match(t) for t in texts):
+        return False
+    digits = [int(re.sub(r"\D", "", t)) for t in texts if re.sub(r"\D", "", t)]
+    return len(digits) >= 3 and digits == list(range(digits[0], digits[0] + len(digits)))
+
+
+def find_tables(sheet: SheetData) -> tuple[Table | None, set[int]]:
+    """The Phụ lục II table of a sheet (or None) and the rows that repeat its header."""
+    grid = _Grid(sheet)
+    header_rows: list[int] = []
+    table: Table | None = None
+    for r in range(len(grid.rows)):
+        if not any(isinstance(v, str) and v.strip() for v in grid.rows[r]):
+            continue
+        single = _roles(grid, [r])
+        if not _is_header(single):
+            continue
+        header_rows.append(r)
+        if table is not None:
+            continue
+        double = _roles(grid, [r, r + 1]) if r + 1 < len(grid.rows) else single
+        use_double = len(set(double) - {"value?"}) > len(set(single) - {"value?"}) and _looks_like_header_part(grid, r + 1)
+        roles = double if use_double else single
+        start = r + (2 if use_double else 1)
+        table = Table(header_row=r, data_start=start, columns=_value_column(grid, roles, start))
+    if table is None:
+        return None, set()
+    skip: set[int] = set()
+    for r in header_rows:
+        skip.add(r)
+        nxt = r + 1
+        while nxt < len(grid.rows) and (_looks_like_header_part(grid, nxt) or _is_numbering(grid.rows[nxt])):
+            skip.add(nxt)
+            nxt += 1
+    while table.data_start in skip:
+        table.data_start += 1
+    return table, skip
+
+
+def _numeric_share(grid: _Grid, c: int, start: int) -> int:
+    count = 0
+    for r in range(start, len(grid.rows)):
+        v = grid.value(r, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            count += 1
+        elif isinstance(v, str) and re.match(r"^\s*[\d.,]+\s*%?\s*$", v):
+            count += 1
+    return count
+
+
+def _value_column(grid: _Grid, roles: dict[str, int], start: int) -> dict[str, int]:
+    """Settle the value column: the 'Số liệu' heading, else a results/period heading, else the
+    unlabelled column holding the most numbers."""
+    roles = dict(roles)
+    weak = roles.pop("value?", None)
+    if "value" not in roles:
+        if weak is not None:
+            roles["value"] = weak
+        else:
+            used = set(roles.values())
+            candidates = [c for c in range(grid.width()) if c not in used]
+            scored = sorted(((_numeric_share(grid, c, start), -c) for c in candidates), reverse=True)
+            if scored and scored[0][0] > 0:
+                roles["value"] = -scored[0][1]
+    return roles
+
+
+def _content_table(sheet: SheetData, matcher: IndicatorMatcher) -> Table | None:
+    """A table without a recognisable header: find the code, name and value columns by content."""
+    grid = _Grid(sheet)
+    width = grid.width()
+    if not grid.rows or width == 0:
+        return None
+    code_hits = [0] * width
+    name_hits = [0] * width
+    for r in range(min(len(grid.rows), 400)):
+        for c in range(width):
+            v = grid.value(r, c)
+            if isinstance(v, str) and len(v) >= 12 and matcher.match("", v):
+                name_hits[c] += 1
+            elif normalise_code(v) in matcher.id_set:
+                code_hits[c] += 1
+    name_col = max(range(width), key=lambda c: name_hits[c])
+    if name_hits[name_col] < 5:
+        return None
+    columns = {"name": name_col}
+    code_col = max(range(width), key=lambda c: code_hits[c] if c != name_col else -1)
+    if code_hits[code_col] >= 3:
+        columns["stt"] = code_col
+    first = next(r for r in range(len(grid.rows)) if any(
+        isinstance(grid.value(r, name_col), str) and matcher.match("", grid.value(r, name_col)) for _ in [0]))
+    candidates = [c for c in range(width) if c not in columns.values()]
+    scored = sorted(((_numeric_share(grid, c, first), -c) for c in candidates), reverse=True)
+    if scored and scored[0][0] > 0:
+        columns["value"] = -scored[0][1]
+    return Table(header_row=max(first - 1, 0), data_start=first, columns=columns)
+
+
+# --------------------------------------------------------------------------------------------
+# who sent it, for which period
+
+
+def _meta(book: Workbook) -> dict[str, str]:
+    if META_SHEET not in book.sheet_names:
+        return {}
+    try:
+        rows = book.sheet(META_SHEET).rows
+    except WorkbookError:
+        return {}
+    return {fold(r[0]): nfc(r[1]) for r in rows if len(r) >= 2 and isinstance(r[0], str) and r[1] not in (None, "")}
+
+
+def _title_texts(sheet: SheetData, before: int) -> list[str]:
+    texts = []
+    for r in range(min(before, len(sheet.rows), 25)):
+        for v in sheet.rows[r]:
+            if isinstance(v, str) and v.strip():
+                texts.append(nfc(v))
+    return texts
+
+
+def _labelled_unit(text: str) -> str | None:
+    """The value of a 'TÊN CƠ QUAN: X' / 'Đơn vị: X' title, or None."""
+    if ":" not in text:
+        return None
+    label, _, value = text.partition(":")
+    if fold(label) not in _TITLE_LABELS:
+        return None
+    value = value.strip(" .…_-")
+    return value or None
+
+
+@dataclass
+class UnitFound:
+    code: str | None
+    source: str  # meta | title | heading | filename | none
+    title: str = ""
+    ambiguous: tuple[str, ...] = ()
+
+
+def recognise_unit(meta: dict, titles: list[str], file_name: str, units: UnitMatcher) -> UnitFound:
+    """The unit of a file: template metadata, then a labelled title, then an unlabelled heading
+    naming a unit in full, then the file name (DESIGN.md). A labelled title that names no
+    registered unit gives ``code=None`` even when the file name would match."""
+    if meta.get("unit"):
+        code = meta["unit"].strip().upper()
+        if code in units.names:
+            return UnitFound(code, "meta", meta["unit"])
+        found = units.candidates(meta["unit"], abbreviations=True)
+        if len(found) == 1:
+            return UnitFound(found.pop(), "meta", meta["unit"])
+        return UnitFound(None, "meta", meta["unit"], tuple(sorted(found)))
+    for text in titles:
+        value = _labelled_unit(text)
+        if value is None:
+            continue
+        found = units.candidates(value, abbreviations=True)
+        if len(found) == 1:
+            return UnitFound(found.pop(), "title", value)
+        return UnitFound(None, "title", value, tuple(sorted(found)))
+    heading: set[str] = set()
+    heading_text = ""
+    for text in titles:
+        folded = fold(text)
+        if folded.startswith(_SKIP_TITLE_PREFIXES):
+            continue
+        found = units.candidates(text, abbreviations=False)
+        if found:
+            heading |= found
+            heading_text = heading_text or text
+    by_name = units.candidates(Path(file_name).stem.replace("_", " "), abbreviations=True)
+    if len(heading) == 1:
+        return UnitFound(next(iter(heading)), "heading", heading_text)
+    if len(heading) > 1:
+        both = heading & by_name
+        if len(both) == 1:
+            return UnitFound(both.pop(), "filename", file_name)
+        return UnitFound(None, "heading", heading_text, tuple(sorted(heading)))
+    if len(by_name) == 1:
+        return UnitFound(by_name.pop(), "filename", file_name)
+    return UnitFound(None, "none", file_name, tuple(sorted(by_name)))
+
+
+def recognise_period(meta: dict, titles: list[str]) -> Period | None:
+    """The period a file claims: its metadata, else the first title naming a period."""
+    if meta.get("period"):
+        try:
+            return Period.parse(meta["period"])
+        except ValueError:
+            pass
+    for text in titles:
+        found = period_in_text(fold(text))
+        if found:
+            return found
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# submission times
+
+
+def submission_times(raw_dir: Path) -> dict[str, datetime]:
+    """``received_at`` of each file listed in ``submissions.csv`` (keys: relative path and name)."""
+    path = raw_dir / SUBMISSIONS
+    times: dict[str, datetime] = {}
+    if not path.is_file():
+        return times
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            name = nfc(row.get("file", ""))
+            stamp = (row.get("received_at") or "").strip()
+            if not name or not stamp:
+                continue
+            try:
+                when = datetime.fromisoformat(stamp)
+            except ValueError:
+                continue
+            if when.tzinfo is not None:
+                when = when.astimezone().replace(tzinfo=None)
+            times[name] = when
+            times.setdefault(Path(name).name, when)
+    return times
+
+
+# --------------------------------------------------------------------------------------------
+# one file
+
+
+@dataclass
+class _Context:
+    period: str
+    catalogue: pd.DataFrame
+    matcher: IndicatorMatcher
+    units: UnitMatcher
+    limits: Limits
+    specs: dict[str, dict]
+
+
+def _raw_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return f"{int(value)}" if value.is_integer() else repr(value)
+    if isinstance(value, (int,)):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return unicodedata.normalize("NFC", str(value))
+
+
+@dataclass
+class FileResult:
+    cells: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    record: dict = field(default_factory=dict)
+
+
+def read_file(path: Path, source_file: str, ctx: _Context) -> FileResult:
+    """Read one workbook into matched rows and findings. Never raises for a bad file."""
+    result = FileResult()
+    record = {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
+              "status": "ok", "sheet": "", "n_values": 0}
+    result.record = record
+    def finding(check, message, **kw):
+        result.findings.append(F.make(check, message, period=ctx.period, source_file=source_file, **kw))
+    try:
+        book = Workbook(path, ctx.limits)
+    except WorkbookError as error:
+        record["status"] = "unreadable"
+        finding("unreadable-file", f"không đọc được tệp: {error.reason}.")
+        return result
+    except Exception as error:  # pragma: no cover - last line of defence
+        record["status"] = "unreadable"
+        finding("unreadable-file", f"không đọc được tệp ({type(error).__name__}); đề nghị gửi lại.")
+        return result
+    try:
+        _read_book(book, path, source_file, ctx, result, finding)
+    except Exception as error:  # a bug must not stop the period: say so and go on
+        record["status"] = "unreadable"
+        finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); đề nghị báo cho bộ phận kỹ thuật.")
+    finally:
+        book.close()
+    return result
+
+
+def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, result: FileResult, finding) -> None:
+    record = result.record
+    meta = _meta(book)
+    tables: list[tuple[SheetData, Table, set[int]]] = []
+    names = [n for n in book.sheet_names if n != META_SHEET]
+    if len(names) > ctx.limits.max_sheets:
+        finding("truncated-sheet", f"tệp có {len(names)} trang, chỉ đọc {ctx.limits.max_sheets} trang đầu.")
+        names = names[: ctx.limits.max_sheets]
+    for name in names:
+        try:
+            sheet = book.sheet(name)
+        except WorkbookError as error:
+            finding("unreadable-file", f"{error.reason}.", sheet=name, severity="warning")
+            continue
+        table, skip = find_tables(sheet)
+        if table is None:
+            table = _content_table(sheet, ctx.matcher)
+            skip = set()
+        if table is None:
+            continue
+        if sheet.truncated:
+            finding("truncated-sheet",
+                    f"trang có {sheet.total_rows} dòng, vượt giới hạn {ctx.limits.max_rows}; chỉ đọc {ctx.limits.max_rows} dòng đầu.",
+                    sheet=name)
+        tables.append((sheet, table, skip))
+    if not tables:
+        record["status"] = "no-table"
+        finding("unreadable-file",
+                "không tìm thấy bảng Phụ lục II (cần có tiêu đề cột STT, Chỉ tiêu, Đơn vị tính, Số liệu, Ghi chú); "
+                "đề nghị dùng đúng mẫu Phụ lục II.")
+        return
+    titles: list[str] = []
+    for sheet, table, _ in tables:
+        titles += _title_texts(sheet, table.header_row)
+    unit = recognise_unit(meta, titles, path.name, ctx.units)
+    record.update(unit=unit.code or "", unit_source=unit.source, unit_title=unit.title,
+                  sheet=";".join(s.name for s, _, _ in tables))
+    claimed = recognise_period(meta, titles)
+    record["period_found"] = claimed.id if claimed else ""
+    rows: list[dict] = []
+    for sheet, table, skip in tables:
+        rows += _read_table(book, sheet, table, skip, source_file, ctx, result, finding)
+    n_values = sum(1 for r in rows if r["status"] != EMPTY)
+    if unit.code is None:
+        record["status"] = "unknown-unit"
+        if unit.ambiguous:
+            what = f"'{unit.title}' có thể là nhiều đơn vị ({', '.join(unit.ambiguous)})"
+        elif unit.source in ("title", "meta"):
+            what = f"đơn vị '{unit.title}' không có trong danh sách đơn vị báo cáo"
+        else:
+            what = "không tìm thấy tên đơn vị trong tệp (dòng 'TÊN CƠ QUAN: ...' hoặc 'Đơn vị: ...') hay tên tệp"
+        finding("unknown-unit", f"{what}; {n_values} số liệu của tệp chưa được tổng hợp. "
+                "Đề nghị ghi rõ tên đơn vị ở đầu biểu (ví dụ 'TÊN CƠ QUAN: Phòng Nội vụ').")
+        return
+    if claimed is not None and claimed.id != ctx.period:
+        record["status"] = "period-mismatch"
+        finding("period-mismatch",
+                f"tệp ghi kỳ báo cáo '{claimed.title}' ({claimed.id}) nhưng nằm trong thư mục kỳ {ctx.period}; "
+                f"{n_values} số liệu của tệp không được tính vào kỳ này. Đề nghị kiểm tra và gửi đúng biểu của kỳ {ctx.period}.",
+                unit=unit.code)
+        return
+    for row in rows:
+        row["unit"] = unit.code
+    for item in result.findings:
+        if not item["unit"]:
+            item["unit"] = unit.code
+    result.cells = rows
+    record["n_values"] = n_values
+
+
+def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> list[dict]:
+    grid = _Grid(sheet)
+    cols = table.columns
+    out: list[dict] = []
+    group = ""
+    last: dict | None = None
+    percent_rows: list[tuple[dict, float]] = []
+    for r in range(table.data_start, len(grid.rows)):
+        if r in skip:
+            continue
+        raw_row = grid.rows[r]
+        if not any(v not in (None, "") for v in raw_row):
+            continue
+        if _is_numbering(raw_row):
+            continue
+        code_cell = grid.value(r, cols["stt"]) if "stt" in cols else None
+        name_cell = grid.value(r, cols["name"]) if "name" in cols else None
+        value_cell = grid.value(r, cols["value"]) if "value" in cols else None
+        name = nfc(name_cell) if isinstance(name_cell, str) else ("" if name_cell is None else nfc(_raw_text(name_cell)))
+        code = normalise_code(code_cell)
+        if not code and name:
+            leading, rest = split_leading_code(name)
+            if leading:
+                code, name = normalise_code(leading), rest
+        value_present = value_cell not in (None, "") and not (isinstance(value_cell, str) and not value_cell.strip())
+        match = ctx.matcher.match(code, name, group) if (code or name) else None
+        if match is None:
+            if not value_present:
+                last = None if code else last
+                continue
+            if not code and last is not None and last["status"] == EMPTY and last["_r"] == r - 1:
+                # the second half of a row the page break split: its value belongs to the row above
+                _fill(last, value_cell, r, book, sheet, ctx, finding, percent_rows)
+                last = None
+                continue
+            shown = " ".join(filter(None, [f"STT '{_raw_text(code_cell)}'" if code_cell not in (None, "") else "",
+                                           f"'{name[:80]}'" if name else ""])) or "dòng không có STT và tên"
+            finding("unknown-indicator",
+                    f"dòng {shown} với số liệu '{_raw_text(value_cell)[:40]}' không khớp chỉ tiêu nào của Phụ lục II; "
+                    "đề nghị ghi đúng STT và tên chỉ tiêu theo mẫu.", sheet=sheet.name, row=r + 1)
+            continue
+        indicator, _how = match
+        spec = ctx.specs[indicator]
+        if spec["kind"] == "group":
+            group = indicator
+            last = None
+            if value_present:
+                finding("unexpected-value",
+                        f"dòng nhóm chỉ tiêu {indicator} '{spec['name'][:60]}' không cần số liệu nhưng ghi "
+                        f"'{_raw_text(value_cell)[:40]}'; đề nghị ghi số liệu vào các chỉ tiêu con.",
+                        indicator=indicator, sheet=sheet.name, row=r + 1)
+            continue
+        if spec["parent"] and ctx.specs.get(spec["parent"], {}).get("kind") == "group":
+            group = spec["parent"]
+        cell = {"unit": "", "indicator": indicator, "status": EMPTY, "value": math.nan, "raw": "",
+                "source_file": source_file, "sheet": sheet.name, "row": r + 1, "_r": r, "_c": cols.get("value")}
+        out.append(cell)
+        last = cell
+        if value_present:
+            _fill(cell, value_cell, r, book, sheet, ctx, finding, percent_rows)
+        elif "value" in cols:
+            info = book.cell_info(sheet.name)
+            fact = info.get((r, cols["value"])) if info else None
+            if fact is not None and fact.formula and not fact.cached:
+                finding("formula-no-value",
+                        f"ô Số liệu của chỉ tiêu {indicator} là công thức chưa được tính (không có giá trị lưu sẵn); "
+                        "đề nghị mở tệp bằng Excel, tính lại (F9), lưu rồi gửi lại, hoặc ghi số trực tiếp.",
+                        indicator=indicator, sheet=sheet.name, row=r + 1)
+    _settle_fractions(percent_rows, sheet, finding)
+    return out
+
+
+def _fill(cell: dict, value_cell, r: int, book: Workbook, sheet: SheetData, ctx: _Context, finding, percent_rows) -> None:
+    spec = ctx.specs[cell["indicator"]]
+    percent_format = None
+    c = cell["_c"]
+    numeric = isinstance(value_cell, (int, float)) and not isinstance(value_cell, bool)
+    if spec["kind"] == "percent" and numeric:
+        info = book.cell_info(sheet.name)
+        if info is not None:
+            fact = info.get((r, c))
+            percent_format = bool(fact and fact.percent) and float(value_cell) <= 1.0
+    parsed: Parsed = parse_value(value_cell, spec["kind"], choices=spec["choices"], low=spec["min"],
+                                 high=spec["max"], unit=spec["unit"], percent_format=percent_format)
+    cell["row"] = r + 1
+    cell["raw"] = _raw_text(value_cell)
+    cell["value"] = parsed.value
+    cell["status"] = parsed.status
+    if spec["kind"] == "percent" and numeric and percent_format is None and parsed.ok:
+        percent_rows.append((cell, float(value_cell)))
+    if parsed.status in (OK, EMPTY, NO_VALUE):
+        return
+    expected = _expected_text(spec)
+    finding(parsed.status,
+            f"chỉ tiêu {cell['indicator']} '{spec['name'][:70]}': {parsed.reason}. Giá trị đúng: {expected}.",
+            indicator=cell["indicator"], sheet=sheet.name, row=r + 1)
+
+
+def _expected_text(spec: dict) -> str:
+    kind = spec["kind"]
+    if kind == "count":
+        return f"số nguyên không âm ({spec['unit'] or 'số lượng'})"
+    if kind == "percent":
+        return "tỷ lệ % từ 0 đến 100, ví dụ 87,5"
+    if kind == "code":
+        return "một trong các mã " + ", ".join(f"{k} = {v}" for k, v in sorted(spec["choices"].items()))
+    return f"số điểm ({spec['unit']})" if spec["unit"] else "một số"
+
+
+def _settle_fractions(percent_rows: list[tuple[dict, float]], sheet: SheetData, finding) -> None:
+    """Percent cells of unknown format (.xls): when every one is a fraction (<= 1) and at least one
+    is not 0 or 1, the sheet wrote rates as fractions (0.875 for 87.5 %): scale them."""
+    if not percent_rows:
+        return
+    numbers = [v for _, v in percent_rows]
+    if all(0 <= v <= 1 for v in numbers) and any(0 < v < 1 for v in numbers):
+        for cell, v in percent_rows:
+            cell["value"] = round(v * 100, 10)
+        finding("interpreted-value",
+                f"các tỷ lệ được ghi dạng thập phân (ví dụ {numbers[0]:g}); đã hiểu là phần trăm "
+                f"({numbers[0] * 100:g}%). Đề nghị ghi tỷ lệ dạng 87,5.", sheet=sheet.name)
+
+
+# --------------------------------------------------------------------------------------------
+# a period folder
+
+
+@dataclass
+class IngestResult:
+    """Everything read from one period's folder (frames described in the module docstring)."""
+
+    values: pd.DataFrame
+    findings: pd.DataFrame
+    cells: pd.DataFrame
+    files: pd.DataFrame
+
+    def summary(self) -> dict:
+        live = self.values[~self.values["superseded"]] if len(self.values) else self.values
+        return {
+            "files": len(self.files),
+            "units": sorted(u for u in self.files.get("unit", pd.Series(dtype=str)).unique() if u),
+            "values": int(live["value"].notna().sum()) if len(live) else 0,
+            "findings": F.summary(self.findings),
+        }
+
+
+def _specs(catalogue: pd.DataFrame) -> dict[str, dict]:
+    specs = {}
+    for row in catalogue.itertuples(index=False):
+        specs[row.id] = {
+            "kind": row.kind, "name": row.name, "unit": row.unit, "parent": row.parent,
+            "choices": parse_choices(row.choices) if row.kind == "code" else {},
+            "min": None if pd.isna(row.min) else float(row.min),
+            "max": None if pd.isna(row.max) else float(row.max),
+        }
+    return specs
+
+
+def list_files(raw_dir: Path) -> tuple[list[Path], list[Path]]:
+    """Workbooks under ``raw_dir`` (recursively, sorted) and other files that are not ours."""
+    workbooks, others = [], []
+    if not raw_dir.is_dir():
+        return workbooks, others
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        name = path.name.lower()
+        if name in IGNORED_FILES:
+            continue
+        if name.startswith("~$") or name.startswith(".~lock"):
+            continue  # Excel/LibreOffice lock files: not a submission
+        (workbooks if name.endswith(WORKBOOK_SUFFIXES) else others).append(path)
+    return workbooks, others
+
+
+def ingest(
+    period: str,
+    raw_dir: Path,
+    *,
+    catalogue: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    settings: dict | None = None,
+    root: Path | None = None,
+    progress: bool | None = None,
+) -> IngestResult:
+    """Read every workbook of a period's folder. ``progress`` None shows a bar for many files."""
+    period = Period.parse(period).id
+    raw_dir = Path(raw_dir)
+    catalogue = catalogue if catalogue is not None else load_catalogue(Period.parse(period).year, root)
+    units = units if units is not None else load_units(root)
+    limits = Limits.from_settings(settings or {})
+    ctx = _Context(period, catalogue, IndicatorMatcher(catalogue), UnitMatcher(units), limits, _specs(catalogue))
+    workbooks, others = list_files(raw_dir)
+    times = submission_times(raw_dir)
+    all_findings: list[dict] = []
+    for path in others:
+        rel = path.relative_to(raw_dir).as_posix()
+        all_findings.append(F.make("unreadable-file",
+                                   "tệp không phải bảng tính Excel (.xlsx/.xls) nên không được đọc; nếu là Phụ lục II "
+                                   "đề nghị gửi lại dạng Excel.", period=period, source_file=rel, severity="info"))
+    results: list[FileResult] = []
+    iterator = workbooks
+    if progress or (progress is None and len(workbooks) > 20):
+        from tqdm import tqdm
+
+        iterator = tqdm(workbooks, desc=f"Đọc {period}", unit="tệp", disable=None)
+    for path in iterator:
+        rel = path.relative_to(raw_dir).as_posix()
+        result = read_file(path, rel, ctx)
+        when = times.get(unicodedata.normalize("NFC", rel)) or times.get(unicodedata.normalize("NFC", path.name))
+        result.record["time_source"] = "submissions.csv" if when else "mtime"
+        result.record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        results.append(result)
+        all_findings += result.findings
+    files = pd.DataFrame([r.record for r in results], columns=FILE_COLUMNS)
+    cells = [c for r in results for c in r.cells]
+    values, cell_frame, more = _settle(period, cells, files)
+    all_findings += more
+    return IngestResult(values=values, findings=F.frame(all_findings), cells=cell_frame, files=files)
+
+
+def _settle(period: str, cells: list[dict], files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Order submissions, mark superseded values and report repeated files and rows."""
+    out: list[dict] = []
+    order = {row.source_file: (row.received_at, row.source_file) for row in files.itertuples()}
+    frame = pd.DataFrame(cells, columns=["unit", "indicator", "status", "value", "raw", "source_file", "sheet", "row"])
+    if frame.empty:
+        values = pd.DataFrame(columns=VALUE_COLUMNS)
+        values = values.astype({"value": float, "row": "Int64", "superseded": bool})
+        return values, pd.DataFrame(columns=CELL_COLUMNS), out
+    frame["_order"] = frame["source_file"].map(lambda f: order[f])
+    frame = frame.sort_values(["unit", "_order", "sheet", "row"], kind="stable").reset_index(drop=True)
+    written = frame[frame["status"] != EMPTY].copy()
+    written["superseded"] = written.duplicated(["unit", "indicator"], keep="last")
+    # repeated files of one unit
+    ok_files = files[files["status"] == "ok"].copy()
+    ok_files["_order"] = ok_files["source_file"].map(lambda f: order[f])
+    for unit, group in ok_files.sort_values("_order").groupby("unit"):
+        if len(group) < 2:
+            continue
+        latest = group.iloc[-1]
+        for earlier in group.iloc[:-1].itertuples():
+            replaced = int(written[(written["source_file"] == earlier.source_file) & written["superseded"]].shape[0])
+            out.append(F.make(
+                "duplicate-submission",
+                f"đơn vị {unit} gửi nhiều tệp: '{earlier.source_file}' (nhận {_stamp(earlier.received_at)}) và "
+                f"'{latest.source_file}' (nhận {_stamp(latest.received_at)}); số liệu của tệp gửi sau được dùng, "
+                f"{replaced} số liệu của tệp trước bị thay thế.",
+                period=period, unit=unit, source_file=earlier.source_file))
+    # the same indicator twice in one file
+    same_file = written[written.duplicated(["unit", "indicator", "source_file"], keep=False)]
+    for (unit, indicator, source), group in same_file.groupby(["unit", "indicator", "source_file"]):
+        rows = ", ".join(str(r) for r in group["row"])
+        distinct = group["value"].dropna().unique()
+        last = group.iloc[-1]
+        if len(distinct) > 1 or group["raw"].nunique() > 1 and len(distinct) != 1:
+            out.append(F.make("conflict",
+                              f"chỉ tiêu {indicator} được ghi {len(group)} lần (dòng {rows}) với giá trị khác nhau "
+                              f"({', '.join(group['raw'])}); dùng giá trị ở dòng {last['row']}. Đề nghị chỉ giữ một dòng đúng.",
+                              period=period, unit=unit, indicator=indicator, source_file=source, sheet=last["sheet"],
+                              row=int(last["row"])))
+        else:
+            out.append(F.make("duplicate-row",
+                              f"chỉ tiêu {indicator} được ghi {len(group)} lần (dòng {rows}) cùng giá trị.",
+                              period=period, unit=unit, indicator=indicator, source_file=source, sheet=last["sheet"],
+                              row=int(last["row"])))
+    values = written.assign(period=period)[VALUE_COLUMNS].reset_index(drop=True)
+    values = values.astype({"value": float, "raw": str, "row": "Int64", "superseded": bool})
+    cell_frame = frame[CELL_COLUMNS].astype({"row": "Int64"}).reset_index(drop=True)
+    return values, cell_frame, out
+
+
+def _stamp(value) -> str:
+    return value.strftime("%H:%M %d/%m/%Y") if hasattr(value, "strftime") else str(value)

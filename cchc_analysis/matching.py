@@ -1,0 +1,194 @@
+"""Who sent it and which row is which: unit names and indicator rows matched to the registry.
+
+Matching ignores case, diacritics, punctuation and spacing. A unit is recognised by a whole alias
+(``Phòng Tư pháp``) or, where the context allows it (file names, labelled titles), by an
+abbreviation (``TCKH``, ``KT-HT``); a name that is only *similar* to a unit is not a match. An
+indicator row is recognised by its printed code and its name together (see
+:meth:`IndicatorMatcher.match`).
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+import pandas as pd
+
+from .text import contains_compact, contains_phrase, fold, nfc
+
+_CODE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})*)[.,]?$")
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
+_LEADING_CODE = re.compile(r"^\s*((?:\d{1,2}\.)+\d{0,2}|\d{1,2}(?:\.\d{1,2})+)\.?\s+(\S.*)$")
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise_code(value: object) -> str:
+    """The printed STT of a row as an id-like code: ``1.1.1.`` -> ``1.1.1``, ``II`` -> ``2``,
+    the number 2.1 -> ``2.1``; '' for no code (empty, ``Trong đó``, ``-``, ``a``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, float):
+        text = f"{value:g}" if value == value else ""
+    else:
+        text = nfc(value)
+    text = text.replace(" ", "").strip()
+    if not text:
+        return ""
+    roman = _ROMAN.get(text.rstrip(".").lower())
+    if roman:
+        return roman
+    match = _CODE.match(text)
+    if not match:
+        return ""
+    return match.group(1).replace(",", ".")
+
+
+def split_leading_code(name: str) -> tuple[str, str]:
+    """``"1.1.1. Số nhiệm vụ"`` -> (``"1.1.1"``, ``"Số nhiệm vụ"``); no code -> ("", name)."""
+    match = _LEADING_CODE.match(name)
+    if not match:
+        return "", name
+    return match.group(1).rstrip("."), match.group(2)
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two folded names in 0..1; a long prefix or substring counts as close, and
+    names whose numbers differ ('mức độ 3' / 'mức độ 4') are kept apart."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    score = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 15 and long_.startswith(short):
+        score = max(score, 0.9)
+    elif len(short) >= 20 and short in long_:
+        score = max(score, 0.85)
+    if set(_DIGITS.findall(a)) != set(_DIGITS.findall(b)):
+        score *= 0.85
+    return score
+
+
+class UnitMatcher:
+    """Recognise the registry's units in titles and file names."""
+
+    def __init__(self, units: pd.DataFrame):
+        self.names = dict(zip(units["code"], units["name"]))
+        self.full: list[tuple[str, list[str], int]] = []
+        self.abbreviations: list[tuple[str, str, int]] = []
+        for code, aliases in zip(units["code"], units["aliases"]):
+            for alias in aliases:
+                words = fold(alias).split()
+                compact = "".join(words)
+                if not compact:
+                    continue
+                is_abbreviation = not any(ch.islower() for ch in alias) and len(compact) <= 6
+                if is_abbreviation:
+                    self.abbreviations.append((code, compact, len(compact)))
+                else:
+                    self.full.append((code, words, len(compact)))
+
+    def candidates(self, text: str, abbreviations: bool) -> set[str]:
+        """Units named in ``text``: those with the longest matching alias (several when tied)."""
+        words = fold(text).split()
+        if not words:
+            return set()
+        best, found = 0, set()
+        for code, alias_words, length in self.full:
+            if contains_phrase(words, alias_words):
+                if length > best:
+                    best, found = length, {code}
+                elif length == best:
+                    found.add(code)
+        if abbreviations:
+            for code, compact, length in self.abbreviations:
+                if contains_compact(words, compact):
+                    if length > best:
+                        best, found = length, {code}
+                    elif length == best:
+                        found.add(code)
+        return found
+
+
+class IndicatorMatcher:
+    """Map a table row (printed code, name) to a catalogue id."""
+
+    #: a name this close to an indicator's name is that indicator, whatever its code says
+    NAME_ALONE = 0.84
+    #: with the code agreeing, a name this close is enough
+    NAME_WITH_CODE = 0.45
+
+    def __init__(self, catalogue: pd.DataFrame):
+        self.catalogue = catalogue
+        self.kind = dict(zip(catalogue["id"], catalogue["kind"]))
+        self.parent = dict(zip(catalogue["id"], catalogue["parent"]))
+        self.ids = list(catalogue["id"])
+        self.id_set = set(self.ids)
+        self.names: dict[str, list[str]] = {}
+        self.by_printed: dict[str, list[str]] = {}
+        self.exact: dict[str, list[str]] = {}
+        for row in catalogue.itertuples(index=False):
+            forms = {fold(row.name), fold(f"{row.name} {row.description}")}
+            forms |= {f.rstrip(" ") for f in forms}
+            self.names[row.id] = sorted(forms, key=len)
+            for form in forms:
+                self.exact.setdefault(form, []).append(row.id)
+            printed = normalise_code(row.printed)
+            if printed:
+                self.by_printed.setdefault(printed, []).append(row.id)
+        self._match = lru_cache(maxsize=16384)(self._match_uncached)
+
+    def match(self, code: str, name: str, context: str = "") -> tuple[str, str] | None:
+        """``(id, how)`` for a row, or None. ``code`` is normalised (see :func:`normalise_code`),
+        ``name`` raw text, ``context`` the last group id seen above the row (breaks ties such as
+        the 1.2 rows the letter prints as ``1.1.x``). ``how`` is ``name``, ``code`` or ``both``.
+
+        An exact name decides; otherwise the best similar name, where a code that agrees with the
+        indicator's id or printed code lowers the similarity needed."""
+        return self._match(code, fold(name), context)
+
+    def _code_candidates(self, code: str) -> list[str]:
+        found = []
+        if code in self.id_set:
+            found.append(code)
+        for other in self.by_printed.get(code, []):
+            if other not in found:
+                found.append(other)
+        return found
+
+    def _prefer(self, ids: list[str], code: str, context: str) -> str:
+        def rank(indicator: str) -> tuple:
+            in_context = bool(context) and (self.parent.get(indicator) == context or indicator.startswith(context + "."))
+            return (not in_context, indicator != code, self.ids.index(indicator))
+
+        return sorted(ids, key=rank)[0]
+
+    def _match_uncached(self, code: str, name: str, context: str) -> tuple[str, str] | None:
+        by_code = self._code_candidates(code) if code else []
+        if not name:
+            if not by_code:
+                return None
+            return self._prefer(by_code, code, context), "code"
+        exact = self.exact.get(name)
+        if exact:
+            return self._prefer(exact, code, context), "both" if set(exact) & set(by_code) else "name"
+        best_id, best_score, best_sim = None, -1.0, 0.0
+        for indicator in self.ids:
+            sim = max(similarity(name, form) for form in self.names[indicator])
+            bonus = 0.0
+            if indicator in by_code:
+                bonus = 0.25 if indicator == code else 0.15
+                if context and self.parent.get(indicator) == context:
+                    bonus += 0.05
+            if sim + bonus > best_score:
+                best_id, best_score, best_sim = indicator, sim + bonus, sim
+        if best_id is None:
+            return None
+        if best_sim >= self.NAME_ALONE:
+            return best_id, "both" if best_id in by_code else "name"
+        if best_id in by_code and best_sim >= self.NAME_WITH_CODE:
+            return best_id, "both"
+        return None

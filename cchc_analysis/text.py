@@ -1,0 +1,65 @@
+"""Text normalisation shared by every room: NFC, diacritic folding, tokens.
+
+Vietnamese text arrives composed (NFC) or decomposed (NFD), with doubled spaces, non-breaking
+spaces and line breaks inside cells. Everything a user reads is stored NFC; everything that is
+*matched* (unit names, indicator names, header labels) is compared in its folded form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^0-9a-z%]+")
+
+
+def nfc(value: object) -> str:
+    """Return ``value`` as an NFC string with runs of white space folded to one space."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+@lru_cache(maxsize=65536)
+def fold(value: str) -> str:
+    """Lower-case, strip diacritics (đ -> d) and punctuation; words separated by one space.
+
+    >>> fold("  Phòng Tài chính-Kế hoạch ")
+    'phong tai chinh ke hoach'
+    """
+    text = unicodedata.normalize("NFD", str(value).replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def tokens(value: str) -> list[str]:
+    """Folded words of ``value``."""
+    folded = fold(value)
+    return folded.split() if folded else []
+
+
+def contains_phrase(haystack: list[str], needle: list[str]) -> bool:
+    """True when the word list ``needle`` occurs contiguously in ``haystack``."""
+    n = len(needle)
+    if n == 0 or n > len(haystack):
+        return False
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def contains_compact(haystack: list[str], abbreviation: str) -> bool:
+    """True when some contiguous run of words in ``haystack`` spells ``abbreviation``.
+
+    ``KT-HT``, ``KT HT`` and ``KTHT`` all spell ``ktht``.
+    """
+    for i in range(len(haystack)):
+        joined = ""
+        for word in haystack[i:]:
+            joined += word
+            if joined == abbreviation:
+                return True
+            if len(joined) >= len(abbreviation) or not abbreviation.startswith(joined):
+                break
+    return False
