@@ -409,8 +409,11 @@ class FileResult:
     record: dict = field(default_factory=dict)
 
 
-def read_file(path: Path, source_file: str, ctx: _Context) -> FileResult:
-    """Read one workbook into matched rows and findings. Never raises for a bad file."""
+def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | None = None) -> FileResult:
+    """Read one workbook into matched rows and findings. Never raises for a bad file.
+
+    ``unit_override`` skips unit recognition and credits every row to that code (used to read the
+    district's own consolidated workbook of an earlier period)."""
     result = FileResult()
     record = {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
               "status": "ok", "sheet": "", "n_values": 0}
@@ -428,7 +431,7 @@ def read_file(path: Path, source_file: str, ctx: _Context) -> FileResult:
         finding("unreadable-file", f"không đọc được tệp ({type(error).__name__}); đề nghị gửi lại.")
         return result
     try:
-        _read_book(book, path, source_file, ctx, result, finding)
+        _read_book(book, path, source_file, ctx, result, finding, unit_override)
     except Exception as error:  # a bug must not stop the period: say so and go on
         record["status"] = "unreadable"
         finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); đề nghị báo cho bộ phận kỹ thuật.")
@@ -437,7 +440,8 @@ def read_file(path: Path, source_file: str, ctx: _Context) -> FileResult:
     return result
 
 
-def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, result: FileResult, finding) -> None:
+def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, result: FileResult, finding,
+               unit_override: str | None = None) -> None:
     record = result.record
     meta = _meta(book)
     tables: list[tuple[SheetData, Table, set[int]]] = []
@@ -471,7 +475,10 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
     titles: list[str] = []
     for sheet, table, _ in tables:
         titles += _title_texts(sheet, table.header_row)
-    unit = recognise_unit(meta, titles, path.name, ctx.units)
+    if unit_override:
+        unit = UnitFound(unit_override, "override", unit_override)
+    else:
+        unit = recognise_unit(meta, titles, path.name, ctx.units)
     record.update(unit=unit.code or "", unit_source=unit.source, unit_title=unit.title,
                   sheet=";".join(s.name for s, _, _ in tables))
     claimed = recognise_period(meta, titles)
@@ -665,6 +672,12 @@ def _specs(catalogue: pd.DataFrame) -> dict[str, dict]:
     return specs
 
 
+def make_context(period: str, catalogue: pd.DataFrame, units: pd.DataFrame, settings: dict | None = None) -> _Context:
+    """Everything :func:`read_file` needs to read files of ``period``."""
+    return _Context(Period.parse(period).id, catalogue, IndicatorMatcher(catalogue), UnitMatcher(units),
+                    Limits.from_settings(settings or {}), _specs(catalogue))
+
+
 def list_files(raw_dir: Path) -> tuple[list[Path], list[Path]]:
     """Workbooks under ``raw_dir`` (recursively, sorted) and other files that are not ours."""
     workbooks, others = [], []
@@ -695,8 +708,7 @@ def ingest(
     raw_dir = Path(raw_dir)
     catalogue = catalogue if catalogue is not None else load_catalogue(Period.parse(period).year, root)
     units = units if units is not None else load_units(root)
-    limits = Limits.from_settings(settings or {})
-    ctx = _Context(period, catalogue, IndicatorMatcher(catalogue), UnitMatcher(units), limits, _specs(catalogue))
+    ctx = make_context(period, catalogue, units, settings)
     workbooks, others = list_files(raw_dir)
     times = submission_times(raw_dir)
     all_findings: list[dict] = []
