@@ -47,6 +47,12 @@ _TITLE_LABELS = {
     "don vi gui", "noi gui",
 }
 _SKIP_TITLE_PREFIXES = ("kinh gui", "noi nhan", "gui ", "dong gui")
+_SIGNATURE = re.compile(
+    r"^(?:nguoi lap( bieu)?|thu truong|truong phong|pho truong phong|ky ten|\(?ky ten|noi nhan|xac nhan|"
+    r"lanh dao|giam doc|chanh van phong|pho chanh van phong|tm |kt |ke toan|can bo lap|nguoi duyet)"
+)
+_DATE_LINE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
+_UNIT_HEADING = re.compile(r"^(?:phong|van phong|ubnd xa|uy ban nhan dan xa|trung tam|ban quan ly|ban) ")
 _NUMBERING = re.compile(r"^\(?(\d{1,2}|[a-eA-E])\)?$")
 
 
@@ -312,6 +318,7 @@ def recognise_unit(meta: dict, titles: list[str], file_name: str, units: UnitMat
         return UnitFound(None, "title", value, tuple(sorted(found)))
     heading: set[str] = set()
     heading_text = ""
+    unregistered = ""
     for text in titles:
         folded = fold(text)
         if folded.startswith(_SKIP_TITLE_PREFIXES):
@@ -320,7 +327,12 @@ def recognise_unit(meta: dict, titles: list[str], file_name: str, units: UnitMat
         if found:
             heading |= found
             heading_text = heading_text or text
+        elif _UNIT_HEADING.match(folded) and len(folded.split()) <= 12:
+            unregistered = unregistered or text
     by_name = units.candidates(Path(file_name).stem.replace("_", " "), abbreviations=True)
+    if not heading and unregistered:
+        # a heading that names an agency the registry does not know: not a match, whatever the file name says
+        return UnitFound(None, "heading", unregistered)
     if len(heading) == 1:
         return UnitFound(next(iter(heading)), "heading", heading_text)
     if len(heading) > 1:
@@ -491,7 +503,7 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
         record["status"] = "unknown-unit"
         if unit.ambiguous:
             what = f"'{unit.title}' có thể là nhiều đơn vị ({', '.join(unit.ambiguous)})"
-        elif unit.source in ("title", "meta"):
+        elif unit.source in ("title", "meta", "heading"):
             what = f"đơn vị '{unit.title}' không có trong danh sách đơn vị báo cáo"
         else:
             what = "không tìm thấy tên đơn vị trong tệp (dòng 'TÊN CƠ QUAN: ...' hoặc 'Đơn vị: ...') hay tên tệp"
@@ -540,6 +552,8 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                 code, name = normalise_code(leading), rest
         value_present = value_cell not in (None, "") and not (isinstance(value_cell, str) and not value_cell.strip())
         match = ctx.matcher.match(code, name, group) if (code or name) else None
+        if match is None and not code and _is_signature(raw_row):
+            break  # the signature block under the table: the table has ended
         if match is None:
             if not value_present:
                 last = None if code else last
@@ -584,6 +598,14 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                         indicator=indicator, sheet=sheet.name, row=r + 1)
     _settle_fractions(percent_rows, sheet, finding)
     return out
+
+
+def _is_signature(row: list) -> bool:
+    """A row of the signature block ('NGƯỜI LẬP BIỂU', 'THỦ TRƯỞNG ĐƠN VỊ', '(Ký tên và đóng dấu)',
+    'Cẩm Xuyên, ngày ... tháng ... năm ...')."""
+    texts = [fold(v) for v in row if isinstance(v, str) and v.strip()]
+    return bool(texts) and any(_SIGNATURE.match(t.lstrip("( ")) or _DATE_LINE.search(t) for t in texts) and not any(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)
 
 
 def _fill(cell: dict, value_cell, r: int, book: Workbook, sheet: SheetData, ctx: _Context, finding, percent_rows) -> None:
@@ -733,7 +755,11 @@ def ingest(
         all_findings += result.findings
     files = pd.DataFrame([r.record for r in results], columns=FILE_COLUMNS)
     cells = [c for r in results for c in r.cells]
-    values, cell_frame, more = _settle(period, cells, files)
+    values, cell_frame, more, replaced_at = _settle(period, cells, files)
+    for item in all_findings:
+        if (item["source_file"], item["sheet"], item["row"]) in replaced_at and item["severity"] != "info":
+            item["severity"] = "info"
+            item["message"] += " (Tệp này đã được thay bằng tệp gửi sau; chỉ để tham khảo.)"
     all_findings += more
     return IngestResult(values=values, findings=F.frame(all_findings), cells=cell_frame, files=files)
 
@@ -746,7 +772,7 @@ def _settle(period: str, cells: list[dict], files: pd.DataFrame) -> tuple[pd.Dat
     if frame.empty:
         values = pd.DataFrame(columns=VALUE_COLUMNS)
         values = values.astype({"value": float, "row": "Int64", "superseded": bool})
-        return values, pd.DataFrame(columns=CELL_COLUMNS), out
+        return values, pd.DataFrame(columns=CELL_COLUMNS), out, set()
     frame["_order"] = frame["source_file"].map(lambda f: order[f])
     frame = frame.sort_values(["unit", "_order", "sheet", "row"], kind="stable").reset_index(drop=True)
     written = frame[frame["status"] != EMPTY].copy()
@@ -783,10 +809,12 @@ def _settle(period: str, cells: list[dict], files: pd.DataFrame) -> tuple[pd.Dat
                               f"chỉ tiêu {indicator} được ghi {len(group)} lần (dòng {rows}) cùng giá trị.",
                               period=period, unit=unit, indicator=indicator, source_file=source, sheet=last["sheet"],
                               row=int(last["row"])))
+    replaced = written[written["superseded"]]
+    replaced_at = set(zip(replaced["source_file"], replaced["sheet"], replaced["row"]))
     values = written.assign(period=period)[VALUE_COLUMNS].reset_index(drop=True)
     values = values.astype({"value": float, "raw": str, "row": "Int64", "superseded": bool})
     cell_frame = frame[CELL_COLUMNS].astype({"row": "Int64"}).reset_index(drop=True)
-    return values, cell_frame, out
+    return values, cell_frame, out, replaced_at
 
 
 def _stamp(value) -> str:

@@ -1,0 +1,58 @@
+"""Shared test helpers: the catalogue rows and a tiny workbook builder.
+
+Fixture workbooks are written with openpyxl inside the tests; expected values are written by hand
+in each test, never taken from the code under test.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# the letter (specification); a copy is kept in tests/fixtures for checkouts without ../shared
+SEED = ROOT.parent / "shared" / "seed" / "000_eabd2119ffc295c2.txt"
+if not SEED.is_file():
+    SEED = ROOT / "tests" / "fixtures" / "letter_1649_UBND-NV.txt"
+CATALOGUE_CSV = ROOT / "cchc_analysis" / "data" / "catalogue" / "2021" / "indicators.csv"
+
+
+def catalogue_rows() -> list[dict]:
+    with open(CATALOGUE_CSV, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+ROWS = {row["id"]: row for row in catalogue_rows()}
+
+
+def write_sheet(path: Path, rows: list[list], *, title: str = "Sheet1", merges=(), formats=None,
+                extra_sheets: dict[str, list[list]] | None = None, first: str | None = None) -> Path:
+    """Write ``rows`` (lists of cell values; None = empty) to ``path``. ``formats`` maps an
+    'A1'-style cell to a number format; ``extra_sheets`` adds sheets; ``first`` puts a sheet
+    of that name (from extra_sheets) first."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for merge in merges:
+        sheet.merge_cells(merge)
+    for ref, fmt in (formats or {}).items():
+        sheet[ref].number_format = fmt
+    for name, extra in (extra_sheets or {}).items():
+        other = book.create_sheet(name, 0 if name == first else None)
+        for row in extra:
+            other.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def raw(tmp_path) -> Path:
+    folder = tmp_path / "data" / "raw" / "2021-H1"
+    folder.mkdir(parents=True)
+    return folder
