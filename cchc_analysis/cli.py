@@ -45,6 +45,60 @@ def cmd_ingest(args) -> int:
     return EXIT_OK
 
 
+def cmd_check(args) -> int:
+    from .pipeline import check_period, period_lock
+
+    with period_lock(_root(args), args.period):
+        outcome = check_period(args.period, _root(args), raw_dir=args.raw)
+    summary = outcome.summary()
+    _print_summary(f"Kỳ {outcome.period}: đã kiểm tra, kết quả ở {outcome.out_dir}", summary)
+    reporting, on_time = summary.get("reporting_rate"), summary.get("on_time_rate")
+    if reporting is not None:
+        print(f"  Tỷ lệ đơn vị đã báo cáo: {_percent(reporting)}")
+    print(f"  Tỷ lệ báo cáo đúng hạn:  {_percent(on_time) if on_time is not None else 'chưa cấu hình hạn nộp'}")
+    errors = outcome.findings[outcome.findings["severity"] == "error"]
+    if len(errors):
+        print("  Lỗi cần xử lý (tối đa 10):")
+        for message in errors["message"].head(10):
+            print(f"   - {message}")
+    return EXIT_FINDINGS if (args.strict and len(errors)) else EXIT_OK
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}".replace(".", ",") + " %"
+
+
+def cmd_templates(args) -> int:
+    from .catalogue import load_catalogue, load_units
+    from .config import Workspace
+    from .outputs.templates import write_templates
+    from .periods import Period
+
+    period = Period.parse(args.period)
+    ws = Workspace(_root(args))
+    out = args.out or ws.reports_dir(period.id) / "templates"
+    paths = write_templates(period.id, load_catalogue(period.year, ws.root), load_units(ws.root), out)
+    print(f"Đã tạo {len(paths)} biểu mẫu trong {out}:")
+    for path in paths:
+        print(f"  {path.name}")
+    return EXIT_OK
+
+
+def cmd_backfill(args) -> int:
+    from .config import Workspace
+    from .history import backfill
+    from .pipeline import write_frames
+
+    ws = Workspace(_root(args))
+    consolidated, findings = backfill(args.period, args.workbook, ws.root, ws.settings())
+    out = ws.processed_dir(args.period)
+    write_frames(out, {"consolidated.parquet": consolidated, "findings.csv": findings})
+    print(f"Kỳ {args.period}: đã nạp {consolidated['value'].notna().sum()} số liệu tổng hợp từ {args.workbook} vào {out}")
+    for message in findings["message"].head(10):
+        print(f"  - {message}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cchc",
@@ -61,6 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="thư mục kết quả (mặc định data/processed/<kỳ>)")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("check", parents=[common],
+                       help="đọc và kiểm tra một kỳ: đầy đủ, đúng hạn, quy tắc, so sánh với các kỳ trước")
+    p.add_argument("--period", required=True, help="mã kỳ: 2021-Q1..Q4, 2021-H1, 2021-9M, 2021")
+    p.add_argument("--raw", type=Path, default=None, help="thư mục tệp gốc (mặc định data/raw/<kỳ>)")
+    p.add_argument("--strict", action="store_true", help="trả mã thoát 1 khi có lỗi trong số liệu (cho lịch chạy tự động)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("templates", parents=[common], help="tạo biểu mẫu Phụ lục II để từng đơn vị điền")
+    p.add_argument("--period", required=True, help="mã kỳ")
+    p.add_argument("--out", type=Path, default=None, help="thư mục ghi biểu mẫu (mặc định reports/<kỳ>/templates)")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("backfill", parents=[common],
+                       help="nạp số liệu một kỳ trước từ bảng Phụ lục II tổng hợp của huyện (để có lịch sử so sánh)")
+    p.add_argument("--period", required=True, help="mã kỳ của bảng tổng hợp")
+    p.add_argument("workbook", type=Path, help="tệp Excel Phụ lục II tổng hợp của huyện kỳ đó")
+    p.set_defaults(func=cmd_backfill)
+
     p = sub.add_parser("catalogue", parents=[common], help="in danh mục chỉ tiêu đang áp dụng dạng CSV")
     p.add_argument("--year", type=int, default=2021, help="năm của danh mục (mặc định 2021)")
     p.set_defaults(func=cmd_catalogue)
@@ -73,11 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     from .catalogue import CatalogueError
     from .periods import PeriodError
 
+    from .pipeline import PeriodLocked
+
     try:
         return args.func(args)
-    except (CatalogueError, PeriodError) as error:
+    except (CatalogueError, PeriodError, PeriodLocked, FileNotFoundError) as error:
         print(f"Lỗi: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `cchc catalogue | head`
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
