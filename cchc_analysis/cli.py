@@ -87,15 +87,19 @@ def cmd_templates(args) -> int:
 def cmd_backfill(args) -> int:
     from .config import Workspace
     from .history import backfill
-    from .pipeline import write_frames
+    from .pipeline import write_files
+    from .safety import safe_frame
 
     ws = Workspace(_root(args))
     consolidated, findings = backfill(args.period, args.workbook, ws.root, ws.settings())
-    out = ws.processed_dir(args.period)
-    write_frames(out, {"consolidated.parquet": consolidated, "findings.csv": findings})
-    print(f"Kỳ {args.period}: đã nạp {consolidated['value'].notna().sum()} số liệu tổng hợp từ {args.workbook} vào {out}")
     for message in findings["message"].head(10):
         print(f"  - {message}")
+    if consolidated["value"].notna().sum() == 0:
+        print(f"Lỗi: không nạp được số liệu nào từ {args.workbook}; lịch sử kỳ {args.period} giữ nguyên.", file=sys.stderr)
+        return EXIT_FAILED
+    out = ws.processed_dir(args.period)
+    write_files(out, {"consolidated.parquet": consolidated, "backfill_findings.csv": safe_frame(findings)})
+    print(f"Kỳ {args.period}: đã nạp {consolidated['value'].notna().sum()} số liệu tổng hợp từ {args.workbook} vào {out}")
     return EXIT_OK
 
 

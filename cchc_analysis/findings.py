@@ -37,6 +37,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "no-deadline": ("info", "Chưa cấu hình hạn nộp"),
     "ignored-column": ("info", "Cột số liệu phụ không được dùng"),
     "interpreted-value": ("info", "Số liệu được hiểu lại"),
+    "non-owner-value": ("info", "Số liệu lấy từ đơn vị không phụ trách"),
+    "unresolved-value": ("error", "Không xác định được số liệu tổng hợp"),
 }
 
 
