@@ -46,12 +46,15 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .pipeline import check_period, period_lock
+    from .pipeline import check_period, period_lock, write_feedback_files
 
     with period_lock(_root(args), args.period):
         outcome = check_period(args.period, _root(args), raw_dir=args.raw)
+        feedback = write_feedback_files(outcome, _root(args))
     summary = outcome.summary()
     _print_summary(f"Kỳ {outcome.period}: đã kiểm tra, kết quả ở {outcome.out_dir}", summary)
+    if feedback:
+        print(f"  Phản hồi cho từng đơn vị: {feedback[0].parent} ({len(feedback)} tệp)")
     reporting, on_time = summary.get("reporting_rate"), summary.get("on_time_rate")
     if reporting is not None:
         print(f"  Tỷ lệ đơn vị đã báo cáo: {_percent(reporting)}")

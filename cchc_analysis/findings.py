@@ -49,7 +49,7 @@ def where(source_file: str | None, sheet: str | None = None, row: int | None = N
         parts.append(f"Tệp '{source_file}'")
     if sheet:
         parts.append(f"trang '{sheet}'")
-    if row:
+    if row is not None and not pd.isna(row) and row:
         parts.append(f"dòng {int(row)}")
     return ", ".join(parts)
 
@@ -80,7 +80,7 @@ def make(
         "message": text,
         "source_file": source_file or "",
         "sheet": sheet or "",
-        "row": int(row) if row else pd.NA,
+        "row": int(row) if row is not None and not pd.isna(row) and row else pd.NA,
     }
 
 

@@ -1,0 +1,1 @@
+"""Outputs: what the product hands to people (feedback workbooks, reports)."""

@@ -1,0 +1,77 @@
+"""`cchc check` end to end on a workspace: one unit missing, one late, one blank owed value, one
+broken sum rule — each reported with the right unit and indicator, nothing else as an error."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pandas as pd
+
+from cchc_analysis.catalogue import load_catalogue, load_units
+
+from test_checks import consistent_values, write_unit_workbook
+
+
+def make_workspace(root):
+    raw = root / "data" / "raw" / "2021-H1"
+    raw.mkdir(parents=True)
+    cat, units = load_catalogue(2021), load_units()
+    names = dict(zip(units["code"], units["name"]))
+    received = {}
+    for unit in ["NV", "TCKH", "TP", "KTHT", "VP"]:  # VHTT sends nothing
+        values = consistent_values(cat, unit)
+        if unit == "NV":
+            del values["1.1.2"]
+        if unit == "VP":
+            values["3.1.3"] = 380  # the parts add up to 372
+        write_unit_workbook(raw / f"{unit}.xlsx", cat, names[unit], values)
+        received[f"{unit}.xlsx"] = "2021-06-16T10:00:00" if unit == "KTHT" else "2021-06-14T16:20:00"
+    with open(raw / "submissions.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "received_at"])
+        writer.writerows(received.items())
+    return raw
+
+
+def cchc(*args):
+    return subprocess.run([sys.executable, "-m", "cchc_analysis", *args], capture_output=True, text=True)
+
+
+def test_check_reports_exactly_the_planted_problems(tmp_path):
+    make_workspace(tmp_path)
+    done = cchc("check", "--period", "2021-H1", "--root", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "data" / "processed" / "2021-H1"
+    for name in ["values.parquet", "findings.csv", "completeness.parquet", "timeliness.parquet",
+                 "consolidated.parquet", "comparison.parquet"]:
+        assert (out / name).is_file(), name
+    findings = pd.read_csv(out / "findings.csv", dtype=str, keep_default_na=False)
+    serious = findings[findings["severity"].isin(["error", "warning"])]
+    assert sorted(zip(serious["unit"], serious["indicator"], serious["check"])) == [
+        ("KTHT", "", "late-report"), ("NV", "1.1.2", "missing-value"),
+        ("VHTT", "", "missing-report"), ("VP", "3.1.3", "rule-violation"),
+    ]
+    assert "Tỷ lệ đơn vị đã báo cáo: 83,3 %" in done.stdout
+    feedback = sorted(p.name for p in (tmp_path / "reports" / "2021-H1" / "feedback").glob("*.xlsx"))
+    assert feedback == ["KTHT.xlsx", "NV.xlsx", "TCKH.xlsx", "TP.xlsx", "VHTT.xlsx", "VP.xlsx"]
+    consolidated = pd.read_parquet(out / "consolidated.parquet").set_index("indicator")
+    assert consolidated.loc["3.1.3", "value"] == 380 and consolidated.loc["3.1.3", "units"] == "VP"
+    assert "7.1.1" not in consolidated.index  # VHTT sent nothing
+
+
+def test_strict_exit_code_and_bad_period(tmp_path):
+    make_workspace(tmp_path)
+    assert cchc("check", "--period", "2021-H1", "--root", str(tmp_path), "--strict").returncode == 1
+    bad = cchc("check", "--period", "2021-H3", "--root", str(tmp_path))
+    assert bad.returncode == 2 and "Mã kỳ báo cáo không hợp lệ" in bad.stderr
+
+
+def test_catalogue_command_prints_the_catalogue():
+    done = cchc("catalogue", "--year", "2021")
+    assert done.returncode == 0
+    rows = list(csv.DictReader(done.stdout.splitlines()))
+    assert len(rows) == 137
+    assert {"id", "printed", "name", "unit", "kind", "choices", "owner"} <= set(rows[0])
+    assert next(r for r in rows if r["id"] == "1.2.1")["printed"] == "1.1.1."
