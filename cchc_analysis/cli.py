@@ -38,9 +38,13 @@ def _print_summary(title: str, summary: dict) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from .pipeline import run_ingest
+    from contextlib import nullcontext
 
-    result, out = run_ingest(args.period, _root(args), raw_dir=args.raw, out_dir=args.out)
+    from .pipeline import period_lock, run_ingest
+
+    # the lock lives in the workspace: taken when the outputs go to the workspace's own folder
+    with period_lock(_root(args), args.period) if args.out is None else nullcontext():
+        result, out = run_ingest(args.period, _root(args), raw_dir=args.raw, out_dir=args.out)
     _print_summary(f"Kỳ {args.period}: đã ghi {out}", result.summary())
     return EXIT_OK
 
@@ -106,6 +110,26 @@ def cmd_backfill(args) -> int:
     return EXIT_OK
 
 
+def cmd_run(args) -> int:
+    from .run import run_period
+
+    outcome = run_period(args.period, _root(args), check=not args.no_check, timeout=args.timeout, kernel=args.kernel)
+    print(f"Kỳ {args.period}: đã chạy xong trong {outcome.seconds:.1f} giây.")
+    if outcome.workbook:
+        print(f"  Bảng tổng hợp:  {outcome.workbook}")
+    print(f"  Báo cáo HTML:   {outcome.summary_html}")
+    errors = outcome.check.summary()["findings"]["error"] if outcome.check is not None else 0
+    return EXIT_FINDINGS if (args.strict and errors) else EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    html = run_demo(_root(args))
+    print(f"Xong. Báo cáo cho lãnh đạo (kỳ mới nhất): {html}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cchc",
@@ -128,6 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", type=Path, default=None, help="thư mục tệp gốc (mặc định data/raw/<kỳ>)")
     p.add_argument("--strict", action="store_true", help="trả mã thoát 1 khi có lỗi trong số liệu (cho lịch chạy tự động)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("run", parents=[common],
+                       help="chạy cả kỳ: kiểm tra, các sổ tay (papermill), bảng tổng hợp, biểu đồ, báo cáo HTML")
+    p.add_argument("--period", required=True, help="mã kỳ")
+    p.add_argument("--no-check", action="store_true", help="dùng kết quả kiểm tra đã có, không đọc lại tệp")
+    p.add_argument("--timeout", type=int, default=None, help="giới hạn thời gian mỗi ô sổ tay, giây")
+    p.add_argument("--kernel", default=None, help="tên kernel Jupyter (mặc định theo cấu hình: python3)")
+    p.add_argument("--strict", action="store_true", help="trả mã thoát 1 khi có lỗi trong số liệu")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", parents=[common],
+                       help="tạo dữ liệu mẫu (3 kỳ, đủ các đơn vị, có lỗi cài sẵn) và chạy toàn bộ")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("templates", parents=[common], help="tạo biểu mẫu Phụ lục II để từng đơn vị điền")
     p.add_argument("--period", required=True, help="mã kỳ")
@@ -153,10 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     from .periods import PeriodError
 
     from .pipeline import PeriodLocked
+    from .run import RunError  # papermill is imported only when a run starts
 
     try:
         return args.func(args)
-    except (CatalogueError, PeriodError, PeriodLocked, FileNotFoundError) as error:
+    except (CatalogueError, PeriodError, PeriodLocked, FileNotFoundError, RunError) as error:
         print(f"Lỗi: {error}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # `cchc catalogue | head`

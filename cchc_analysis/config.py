@@ -16,6 +16,9 @@ from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE_DATA = PACKAGE_DIR / "data"
+#: the parameterised notebooks of a period run (the repository's notebooks/ folder; a workspace
+#: may point elsewhere with ``[run] notebooks`` in its cchc.toml)
+NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
 CATALOGUE_DIR = PACKAGE_DATA / "catalogue"
 DEFAULT_CONFIG = PACKAGE_DATA / "config.toml"
 WORKSPACE_CONFIG = "cchc.toml"

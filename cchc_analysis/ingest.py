@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
+import sys
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +33,7 @@ from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leadi
 from .parse import EMPTY, NO_VALUE, OK, Parsed, parse_value
 from .periods import Period, period_in_text
 from .text import fold, nfc
-from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError
+from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference
 
 VALUE_COLUMNS = ["period", "unit", "indicator", "value", "raw", "source_file", "sheet", "row", "superseded"]
 CELL_COLUMNS = ["unit", "indicator", "status", "source_file", "sheet", "row"]
@@ -53,6 +57,10 @@ _SIGNATURE = re.compile(
 )
 _DATE_LINE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _UNIT_HEADING = re.compile(r"^(?:phong|van phong|ubnd xa|uy ban nhan dan xa|trung tam|ban quan ly|ban) ")
+#: a run of rows matching no indicator longer than this ends the table (junk under it)
+MAX_UNMATCHED_RUN = 100
+#: unknown-indicator findings named one by one per sheet; the rest are summed up in one
+MAX_UNKNOWN_SHOWN = 20
 _NUMBERING = re.compile(r"^\(?(\d{1,2}|[a-eA-E])\)?$")
 
 
@@ -60,6 +68,7 @@ _NUMBERING = re.compile(r"^\(?(\d{1,2}|[a-eA-E])\)?$")
 # the table inside a sheet
 
 
+@lru_cache(maxsize=8192)
 def _column_role(label: str) -> str | None:
     """The role of a header cell from its folded label: stt, name, unit, value, note, or the weak
     ``value?`` (a results or period heading that may be the value column)."""
@@ -80,6 +89,12 @@ def _column_role(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
+def _text_role(text: str) -> str | None:
+    """:func:`_column_role` of a cell's text."""
+    return _column_role(fold(text))
+
+
 @dataclass
 class Table:
     """Where the Phụ lục II table of a sheet is: its header rows and column roles (0-based)."""
@@ -95,6 +110,8 @@ class _Grid:
 
     def __init__(self, sheet: SheetData):
         self.rows = sheet.rows
+        self._width = max((len(r) for r in self.rows), default=0)
+        self._labels: dict[int, list[str]] = {}
         self.merged_anchor: dict[tuple[int, int], tuple[int, int]] = {}
         for r0, c0, r1, c1 in sheet.merged:
             if (r1 - r0 + 1) * (c1 - c0 + 1) > 2000:
@@ -103,6 +120,7 @@ class _Grid:
                 for c in range(c0, c1 + 1):
                     if (r, c) != (r0, c0):
                         self.merged_anchor[(r, c)] = (r0, c0)
+        self._merged_rows = {r for r, _ in self.merged_anchor}
 
     def value(self, r: int, c: int, resolve_merged: bool = False):
         if resolve_merged and (r, c) in self.merged_anchor:
@@ -116,16 +134,41 @@ class _Grid:
         return fold(value) if isinstance(value, str) else ""
 
     def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        return self._width
+
+    def labels(self, r: int) -> list[str]:
+        """:meth:`label` of every column of row ``r`` (computed once per row)."""
+        labels = self._labels.get(r)
+        if labels is None:
+            labels = self._labels[r] = [self.label(r, c) for c in range(self._width)]
+        return labels
+
+    def row_roles(self, r: int) -> dict[str, int]:
+        """:func:`_roles` of the single row ``r``: asked of every row, so kept to a plain loop over
+        its text cells (merged ranges resolved only in rows that have them)."""
+        if r in self._merged_rows:
+            values = [self.value(r, c, resolve_merged=True) for c in range(self._width)]
+        else:
+            values = self.rows[r] if r < len(self.rows) else ()
+        found: dict[str, int] = {}
+        for c, v in enumerate(values):
+            if isinstance(v, str):
+                role = _text_role(v)
+                if role and role not in found:
+                    found[role] = c
+        return found
 
 
 def _roles(grid: _Grid, rows: list[int]) -> dict[str, int]:
     """Column roles read from the header row(s) ``rows`` (labels of stacked rows joined)."""
+    if len(rows) == 1:
+        return grid.row_roles(rows[0])
     found: dict[str, int] = {}
+    stacked = [grid.labels(r) for r in rows]
     for c in range(grid.width()):
         parts = []
-        for r in rows:
-            label = grid.label(r, c)
+        for labels in stacked:
+            label = labels[c]
             if label and label not in parts:
                 parts.append(label)
         role = _column_role(" ".join(parts))
@@ -155,9 +198,12 @@ def _is_numbering(row: list) -> bool:
     cells = [v for v in row if v not in (None, "")]
     if len(cells) < 3:
         return False
-    texts = [f"{v:g}" if isinstance(v, float) else str(v).strip() for v in cells]
-    if not all(_NUMBERING.match(t) for t in texts):
-        return False
+    texts = []
+    for v in cells:  # most rows fail on their first cell: stop there
+        text = f"{v:g}" if isinstance(v, float) else str(v).strip()
+        if not _NUMBERING.match(text):
+            return False
+        texts.append(text)
     digits = [int(re.sub(r"\D", "", t)) for t in texts if re.sub(r"\D", "", t)]
     return len(digits) >= 3 and digits == list(range(digits[0], digits[0] + len(digits)))
 
@@ -170,7 +216,7 @@ def find_tables(sheet: SheetData) -> tuple[Table | None, set[int]]:
     for r in range(len(grid.rows)):
         if not any(isinstance(v, str) and v.strip() for v in grid.rows[r]):
             continue
-        single = _roles(grid, [r])
+        single = grid.row_roles(r)
         if not _is_header(single):
             continue
         header_rows.append(r)
@@ -195,13 +241,18 @@ def find_tables(sheet: SheetData) -> tuple[Table | None, set[int]]:
     return table, skip
 
 
+_NUMERIC_TEXT = re.compile(r"^\s*[\d.,]+\s*%?\s*$")
+
+
 def _numeric_share(grid: _Grid, c: int, start: int) -> int:
     count = 0
-    for r in range(start, len(grid.rows)):
-        v = grid.value(r, c)
+    rows = grid.rows
+    for r in range(start, len(rows)):
+        row = rows[r]
+        v = row[c] if c < len(row) else None
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             count += 1
-        elif isinstance(v, str) and re.match(r"^\s*[\d.,]+\s*%?\s*$", v):
+        elif isinstance(v, str) and _NUMERIC_TEXT.match(v):
             count += 1
     return count
 
@@ -232,8 +283,10 @@ def _content_table(sheet: SheetData, matcher: IndicatorMatcher) -> Table | None:
     code_hits = [0] * width
     name_hits = [0] * width
     for r in range(min(len(grid.rows), 400)):
+        row = grid.rows[r]
+        n = len(row)
         for c in range(width):
-            v = grid.value(r, c)
+            v = row[c] if c < n else None
             if isinstance(v, str) and len(v) >= 12 and matcher.match("", v):
                 name_hits[c] += 1
             elif normalise_code(v) in matcher.id_set:
@@ -477,6 +530,10 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
             finding("truncated-sheet",
                     f"trang có {sheet.total_rows} dòng, vượt giới hạn {ctx.limits.max_rows}; chỉ đọc {ctx.limits.max_rows} dòng đầu.",
                     sheet=name)
+        if getattr(sheet, "cols_truncated", False):
+            finding("truncated-sheet",
+                    f"trang có số liệu đến cột {sheet.total_cols}, vượt giới hạn {ctx.limits.max_cols} cột; "
+                    f"chỉ đọc {ctx.limits.max_cols} cột đầu.", sheet=name)
         tables.append((sheet, table, skip))
     if not tables:
         record["status"] = "no-table"
@@ -533,6 +590,10 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     group = ""
     last: dict | None = None
     percent_rows: list[tuple[dict, float]] = []
+    c_stt, c_name, c_value = cols.get("stt"), cols.get("name"), cols.get("value")
+    unmatched_run = 0  # rows in a row that match no indicator
+    unknown_shown = 0
+    unknown_more: list[int] = []  # rows of unknown-indicator findings beyond the first few
     for r in range(table.data_start, len(grid.rows)):
         if r in skip:
             continue
@@ -541,9 +602,10 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
             continue
         if _is_numbering(raw_row):
             continue
-        code_cell = grid.value(r, cols["stt"]) if "stt" in cols else None
-        name_cell = grid.value(r, cols["name"]) if "name" in cols else None
-        value_cell = grid.value(r, cols["value"]) if "value" in cols else None
+        n = len(raw_row)
+        code_cell = raw_row[c_stt] if c_stt is not None and c_stt < n else None
+        name_cell = raw_row[c_name] if c_name is not None and c_name < n else None
+        value_cell = raw_row[c_value] if c_value is not None and c_value < n else None
         name = nfc(name_cell) if isinstance(name_cell, str) else ("" if name_cell is None else nfc(_raw_text(name_cell)))
         code = normalise_code(code_cell)
         if not code and name:
@@ -554,6 +616,13 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
         match = ctx.matcher.match(code, name, group) if (code or name) else None
         if match is None and not code and _is_signature(raw_row):
             break  # the signature block under the table: the table has ended
+        unmatched_run = unmatched_run + 1 if match is None else 0
+        if unmatched_run > MAX_UNMATCHED_RUN:
+            finding("truncated-sheet",
+                    f"từ dòng {r + 2 - unmatched_run} có hơn {MAX_UNMATCHED_RUN} dòng liên tiếp không khớp chỉ tiêu nào của "
+                    f"Phụ lục II; ngừng đọc trang này từ dòng {r + 1}. Đề nghị xóa các dòng thừa dưới bảng.",
+                    sheet=sheet.name, row=r + 1)
+            break
         if match is None:
             if not value_present:
                 last = None if code else last
@@ -563,6 +632,10 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                 _fill(last, value_cell, r, book, sheet, ctx, finding, percent_rows)
                 last = None
                 continue
+            if unknown_shown >= MAX_UNKNOWN_SHOWN:
+                unknown_more.append(r + 1)
+                continue
+            unknown_shown += 1
             shown = " ".join(filter(None, [f"STT '{_raw_text(code_cell)}'" if code_cell not in (None, "") else "",
                                            f"'{name[:80]}'" if name else ""])) or "dòng không có STT và tên"
             finding("unknown-indicator",
@@ -593,9 +666,14 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
             fact = info.get((r, cols["value"])) if info else None
             if fact is not None and fact.formula and not fact.cached:
                 finding("formula-no-value",
-                        f"ô Số liệu của chỉ tiêu {indicator} là công thức chưa được tính (không có giá trị lưu sẵn); "
+                        f"ô {cell_reference(r, cols['value'])} (cột Số liệu) của chỉ tiêu {indicator} là công thức chưa được "
+                        "tính (không có giá trị lưu sẵn); "
                         "đề nghị mở tệp bằng Excel, tính lại (F9), lưu rồi gửi lại, hoặc ghi số trực tiếp.",
                         indicator=indicator, sheet=sheet.name, row=r + 1)
+    if unknown_more:
+        finding("unknown-indicator",
+                f"còn {len(unknown_more)} dòng khác có số liệu nhưng không khớp chỉ tiêu nào (dòng {unknown_more[0]} đến "
+                f"{unknown_more[-1]}); đề nghị ghi đúng STT và tên chỉ tiêu theo mẫu.", sheet=sheet.name, row=unknown_more[0])
     _settle_fractions(percent_rows, sheet, finding)
     return out
 
@@ -739,23 +817,26 @@ def ingest(
         all_findings.append(F.make("unreadable-file",
                                    "tệp không phải bảng tính Excel (.xlsx/.xls) nên không được đọc; nếu là Phụ lục II "
                                    "đề nghị gửi lại dạng Excel.", period=period, source_file=rel, severity="info"))
-    results: list[FileResult] = []
-    iterator = workbooks
-    if progress or (progress is None and len(workbooks) > 20):
+    records: list[dict] = []
+    columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
+    items = [(path, path.relative_to(raw_dir).as_posix()) for path in workbooks]
+    iterator = _read_files(items, ctx)
+    if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
         from tqdm import tqdm
 
-        iterator = tqdm(workbooks, desc=f"Đọc {period}", unit="tệp", disable=None)
-    for path in iterator:
-        rel = path.relative_to(raw_dir).as_posix()
-        result = read_file(path, rel, ctx)
+        iterator = tqdm(iterator, total=len(items), desc=f"Đọc {period}", unit="tệp", disable=None)
+    for (path, rel), (record, found, cells) in zip(items, iterator, strict=True):
         when = times.get(unicodedata.normalize("NFC", rel)) or times.get(unicodedata.normalize("NFC", path.name))
-        result.record["time_source"] = "submissions.csv" if when else "mtime"
-        result.record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
-        results.append(result)
-        all_findings += result.findings
-    files = pd.DataFrame([r.record for r in results], columns=FILE_COLUMNS)
-    cells = [c for r in results for c in r.cells]
-    values, cell_frame, more, replaced_at = _settle(period, cells, files)
+        record["time_source"] = "submissions.csv" if when else "mtime"
+        record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        records.append(record)
+        all_findings += found
+        for name, column in cells.items():
+            columns[name] += column
+    files = pd.DataFrame(records, columns=FILE_COLUMNS)
+    frame = pd.DataFrame(columns, columns=list(_SETTLE_COLUMNS))
+    del columns  # the frame holds them now
+    values, cell_frame, more, replaced_at = _settle(period, frame, files)
     for item in all_findings:
         if (item["source_file"], item["sheet"], item["row"]) in replaced_at and item["severity"] != "info":
             item["severity"] = "info"
@@ -764,28 +845,130 @@ def ingest(
     return IngestResult(values=values, findings=F.frame(all_findings), cells=cell_frame, files=files)
 
 
-def _settle(period: str, cells: list[dict], files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Order submissions, mark superseded values and report repeated files and rows."""
+def _may_be_terminal(stream) -> bool:
+    """False where tqdm (``disable=None``) would hide its bar anyway: then it is not imported."""
+    try:
+        return not (stream is not None and hasattr(stream, "isatty") and not stream.isatty())
+    except Exception:
+        return True
+
+
+#: a folder with at least this many workbooks is read by worker processes (one per core), where the
+#: platform can fork: below it, starting them costs more than they save
+POOL_MIN_FILES = 32
+_POOL_MAX_WORKERS = 8
+
+
+def pool_workers(n_files: int) -> int:
+    """How many processes read a folder of ``n_files`` workbooks: 1 (this process alone) for a
+    small folder or where processes cannot be forked, else one per usable core. The environment
+    variable ``CCHC_WORKERS`` sets the number (``1`` reads in this process)."""
+    import multiprocessing
+
+    if n_files < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if multiprocessing.current_process().daemon:  # a daemonic process may not start processes
+        return 1
+    wanted = os.environ.get("CCHC_WORKERS", "").strip()
+    if wanted:
+        try:
+            return max(1, min(int(wanted), n_files))
+        except ValueError:
+            pass
+    if n_files < POOL_MIN_FILES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, _POOL_MAX_WORKERS))
+
+
+#: the columns of a file's matched rows that the period's frames keep
+_SETTLE_COLUMNS = ("unit", "indicator", "status", "value", "raw", "source_file", "sheet", "row")
+
+
+def _read_one(path: Path, source_file: str, ctx: _Context) -> tuple[dict, list[dict], dict[str, list]]:
+    """:func:`read_file`, its rows kept as columns (a few lists per file rather than a dict per
+    row: what a large period holds until its frames are made is several times smaller)."""
+    result = read_file(path, source_file, ctx)
+    cells = {name: [cell[name] for cell in result.cells] for name in _SETTLE_COLUMNS}
+    return result.record, result.findings, cells
+
+
+def _read_files(items: list[tuple[Path, str]], ctx: _Context):
+    """:func:`_read_one` of each ``(path, source_file)``, yielded in the order of ``items``.
+
+    A large folder is shared among forked worker processes (files are independent: the results
+    are the same, in the same order, as reading them one after the other here). Should a worker
+    die, the files not yet returned are read here."""
+    done = 0
+    workers = pool_workers(len(items))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_start, initargs=(ctx,))
+        except (OSError, ImportError, NotImplementedError, ValueError):
+            pool = None
+        if pool is not None:
+            chunk = max(1, min(16, len(items) // (workers * 8)))
+            try:
+                for result in pool.map(_worker_read, items, chunksize=chunk):
+                    yield result
+                    done += 1
+            except (BrokenProcessPool, OSError):
+                pass
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    for path, source_file in items[done:]:
+        yield _read_one(path, source_file, ctx)
+
+
+_worker_ctx: _Context | None = None
+
+
+def _worker_start(ctx: _Context) -> None:
+    global _worker_ctx
+    _worker_ctx = ctx
+    # the worker was forked: it must start its own workbook reader process, never write to the
+    # pipe of the one the parent may have running
+    from . import workbook
+
+    reader = getattr(workbook, "_Reader", None)
+    if reader is not None and isinstance(getattr(reader, "_instances", None), dict):
+        reader._instances = {}
+
+
+def _worker_read(item: tuple[Path, str]) -> tuple[dict, list[dict], dict[str, list]]:
+    return _read_one(item[0], item[1], _worker_ctx)
+
+
+def _settle(period: str, frame: pd.DataFrame, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Order submissions, mark superseded values and report repeated files and rows. ``frame``:
+    the matched rows of every file (columns :data:`_SETTLE_COLUMNS`)."""
     out: list[dict] = []
-    order = {row.source_file: (row.received_at, row.source_file) for row in files.itertuples()}
-    frame = pd.DataFrame(cells, columns=["unit", "indicator", "status", "value", "raw", "source_file", "sheet", "row"])
+    # files in the order they were received (ties: by name); the rank sorts like the pair
+    received = sorted((row.received_at, row.source_file) for row in files.itertuples())
+    order = {source: rank for rank, (_, source) in enumerate(received)}
     if frame.empty:
         values = pd.DataFrame(columns=VALUE_COLUMNS)
         values = values.astype({"value": float, "row": "Int64", "superseded": bool})
         return values, pd.DataFrame(columns=CELL_COLUMNS), out, set()
-    frame["_order"] = frame["source_file"].map(lambda f: order[f])
+    frame["_order"] = frame["source_file"].map(order)
     frame = frame.sort_values(["unit", "_order", "sheet", "row"], kind="stable").reset_index(drop=True)
     written = frame[frame["status"] != EMPTY].copy()
     written["superseded"] = written.duplicated(["unit", "indicator"], keep="last")
     # repeated files of one unit
+    replaced_in = Counter(written.loc[written["superseded"], "source_file"].tolist())
     ok_files = files[files["status"] == "ok"].copy()
-    ok_files["_order"] = ok_files["source_file"].map(lambda f: order[f])
+    ok_files["_order"] = ok_files["source_file"].map(order)
     for unit, group in ok_files.sort_values("_order").groupby("unit"):
         if len(group) < 2:
             continue
         latest = group.iloc[-1]
         for earlier in group.iloc[:-1].itertuples():
-            replaced = int(written[(written["source_file"] == earlier.source_file) & written["superseded"]].shape[0])
+            replaced = replaced_in.get(earlier.source_file, 0)
             out.append(F.make(
                 "duplicate-submission",
                 f"đơn vị {unit} gửi nhiều tệp: '{earlier.source_file}' (nhận {_stamp(earlier.received_at)}) và "

@@ -10,6 +10,7 @@ indicator row is recognised by its printed code and its name together (see
 from __future__ import annotations
 
 import re
+from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -32,8 +33,19 @@ def normalise_code(value: object) -> str:
         return ""
     if isinstance(value, float):
         text = f"{value:g}" if value == value else ""
+    elif type(value) is str:
+        return _normalise_text_code(value)
     else:
         text = nfc(value)
+    return _code_of(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalise_text_code(value: str) -> str:
+    return _code_of(nfc(value))
+
+
+def _code_of(text: str) -> str:
     text = text.replace(" ", "").strip()
     if not text:
         return ""
@@ -62,12 +74,61 @@ def similarity(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
     score = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return _adjust(score, a, b, set(_DIGITS.findall(a)) != set(_DIGITS.findall(b)))
+
+
+class _Form:
+    """One folded name form of an indicator, prepared for :func:`similarity` against many names:
+    its character counts (an upper bound of the ratio), its digits, and a SequenceMatcher whose
+    second sequence is the form (built once; difflib indexes the second sequence)."""
+
+    __slots__ = ("text", "length", "counts", "digits", "_matcher")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.length = len(text)
+        self.counts = Counter(text)
+        self.digits = set(_DIGITS.findall(text))
+        self._matcher: SequenceMatcher | None = None
+
+    def bounds(self, name: str, counts: Counter, digits: set[str]) -> tuple[float, bool]:
+        """(an upper bound of ``similarity(name, self.text)``, whether that bound is the value)."""
+        form = self.text
+        if name == form:
+            return 1.0, True
+        if not name or not form:
+            return 0.0, True
+        # the ratio is 2*M/(|a|+|b|) with M matched characters; M <= the shared character counts
+        own = self.counts
+        shared = 0
+        for ch, n in counts.items():
+            m = own.get(ch)
+            if m:
+                shared += n if n < m else m
+        score = 2.0 * shared / (len(name) + self.length)
+        return _adjust(score, name, form, digits != self.digits), False
+
+    def similarity(self, name: str) -> float:
+        """``similarity(name, self.text)``, exactly (same operations, same operand order)."""
+        form = self.text
+        if name == form:
+            return 1.0
+        if not name or not form:
+            return 0.0
+        if self._matcher is None:
+            self._matcher = SequenceMatcher(None, "", form, autojunk=False)
+        self._matcher.set_seq1(name)
+        return _adjust(self._matcher.ratio(), name, form, set(_DIGITS.findall(name)) != self.digits)
+
+
+def _adjust(score: float, a: str, b: str, digits_differ: bool) -> float:
+    """The prefix / substring / differing-numbers adjustments of :func:`similarity`."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 15 and long_.startswith(short):
         score = max(score, 0.9)
     elif len(short) >= 20 and short in long_:
         score = max(score, 0.85)
-    if set(_DIGITS.findall(a)) != set(_DIGITS.findall(b)):
+    if digits_differ:
         score *= 0.85
     return score
 
@@ -90,12 +151,16 @@ class UnitMatcher:
                     self.abbreviations.append((code, compact, len(compact)))
                 else:
                     self.full.append((code, words, len(compact)))
+        self._candidates = lru_cache(maxsize=4096)(self._candidates_uncached)
 
     def candidates(self, text: str, abbreviations: bool) -> set[str]:
         """Units named in ``text``: those with the longest matching alias (several when tied)."""
+        return set(self._candidates(text, abbreviations))
+
+    def _candidates_uncached(self, text: str, abbreviations: bool) -> frozenset[str]:
         words = fold(text).split()
         if not words:
-            return set()
+            return frozenset()
         best, found = 0, set()
         for code, alias_words, length in self.full:
             if contains_phrase(words, alias_words):
@@ -110,7 +175,7 @@ class UnitMatcher:
                         best, found = length, {code}
                     elif length == best:
                         found.add(code)
-        return found
+        return frozenset(found)
 
 
 class IndicatorMatcher:
@@ -139,6 +204,8 @@ class IndicatorMatcher:
             printed = normalise_code(row.printed)
             if printed:
                 self.by_printed.setdefault(printed, []).append(row.id)
+        self._forms = {indicator: [_Form(f) for f in forms] for indicator, forms in self.names.items()}
+        self._index = {indicator: i for i, indicator in enumerate(self.ids)}
         self._match = lru_cache(maxsize=16384)(self._match_uncached)
 
     def match(self, code: str, name: str, context: str = "") -> tuple[str, str] | None:
@@ -166,6 +233,51 @@ class IndicatorMatcher:
 
         return sorted(ids, key=rank)[0]
 
+    def _bonus(self, indicator: str, code: str, by_code: list[str], context: str) -> float:
+        bonus = 0.0
+        if indicator in by_code:
+            bonus = 0.25 if indicator == code else 0.15
+            if context and self.parent.get(indicator) == context:
+                bonus += 0.05
+        return bonus
+
+    def _best_similar(self, name: str, code: str, by_code: list[str], context: str) -> tuple[str | None, float]:
+        """The indicator maximising ``similarity + code bonus`` (the first in catalogue order on a
+        tie) and its similarity, as a scan of every indicator would find it; indicators whose
+        upper bound (shared characters) cannot reach the best score found are not compared.
+        ``(None, 0.0)`` also when no indicator can reach the similarity :meth:`_accept` needs (so
+        that the best one, whichever it is, would be refused)."""
+        counts = Counter(name)
+        digits = set(_DIGITS.findall(name))
+        bounded = []
+        reachable = False
+        for indicator in self.ids:
+            bonus = self._bonus(indicator, code, by_code, context)
+            forms = [(*form.bounds(name, counts, digits), form) for form in self._forms[indicator]]
+            bound = max(b for b, _, _ in forms)
+            bounded.append((bound + bonus, self._index[indicator], indicator, bonus, forms))
+            if bound >= (min(self.NAME_WITH_CODE, self.NAME_ALONE) if indicator in by_code else self.NAME_ALONE):
+                reachable = True
+        if not reachable:
+            return None, 0.0
+        bounded.sort(key=lambda item: (-item[0], item[1]))
+        best: tuple[float, int, str, float] | None = None  # (score, index, id, similarity)
+        for bound, index, indicator, bonus, forms in bounded:
+            if best is not None and bound < best[0]:
+                break  # this one and every one after it score below the best
+            sim = None
+            for form_bound, exact, form in sorted(forms, key=lambda f: -f[0]):
+                if sim is not None and form_bound <= sim:
+                    break
+                value = form_bound if exact else form.similarity(name)
+                sim = value if sim is None else max(sim, value)
+            score = sim + bonus
+            if best is None or score > best[0] or (score == best[0] and index < best[1]):
+                best = (score, index, indicator, sim)
+        if best is None:
+            return None, 0.0
+        return best[2], best[3]
+
     def _match_uncached(self, code: str, name: str, context: str) -> tuple[str, str] | None:
         by_code = self._code_candidates(code) if code else []
         if not name:
@@ -175,18 +287,12 @@ class IndicatorMatcher:
         exact = self.exact.get(name)
         if exact:
             return self._prefer(exact, code, context), "both" if set(exact) & set(by_code) else "name"
-        best_id, best_score, best_sim = None, -1.0, 0.0
-        for indicator in self.ids:
-            sim = max(similarity(name, form) for form in self.names[indicator])
-            bonus = 0.0
-            if indicator in by_code:
-                bonus = 0.25 if indicator == code else 0.15
-                if context and self.parent.get(indicator) == context:
-                    bonus += 0.05
-            if sim + bonus > best_score:
-                best_id, best_score, best_sim = indicator, sim + bonus, sim
+        best_id, best_sim = self._best_similar(name, code, by_code, context)
         if best_id is None:
             return None
+        return self._accept(best_id, best_sim, by_code)
+
+    def _accept(self, best_id: str, best_sim: float, by_code: list[str]) -> tuple[str, str] | None:
         if best_sim >= self.NAME_ALONE:
             return best_id, "both" if best_id in by_code else "name"
         if best_id in by_code and best_sim >= self.NAME_WITH_CODE:

@@ -22,7 +22,47 @@ from .catalogue import load_catalogue, load_units
 from .config import Workspace, deadline
 from .ingest import IngestResult, ingest
 from .periods import Period
-from .safety import safe_frame
+from .safety import restore_frame, safe_frame
+
+
+def _open_folder(path: Path) -> None:
+    """mkdtemp makes folders readable by their owner only; give them the usual permissions."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o777 & ~mask)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where
+    the system or the file system cannot."""
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _recover(out_dir: Path) -> None:
+    """A run killed between the two renames of the fallback below left the previous outputs in
+    ``.<name>.old-<pid>``: put them back."""
+    if out_dir.exists():
+        return
+    olds = sorted(out_dir.parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds:
+        os.replace(olds[-1], out_dir)
 
 
 def write_frames(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
@@ -30,7 +70,9 @@ def write_frames(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
     all files land together, replacing what the folder held before."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    _open_folder(staging)
     try:
         for name, frame in frames.items():
             target = staging / name
@@ -39,10 +81,11 @@ def write_frames(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
             else:
                 frame.to_csv(target, index=False, encoding="utf-8")
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
+            if not _exchange(staging, out_dir):  # after an exchange, staging holds the old outputs
+                old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+                os.replace(out_dir, old)
+                os.replace(staging, out_dir)
+                shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, out_dir)
     finally:
@@ -73,7 +116,7 @@ def ingest_frames(result: IngestResult) -> dict[str, pd.DataFrame]:
         "values.parquet": result.values,
         "findings.csv": safe_frame(result.findings),
         "cells.parquet": result.cells,
-        "files.csv": result.files,
+        "files.csv": safe_frame(result.files),
     }
 
 
@@ -164,6 +207,7 @@ def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     out = ws.reports_dir(period.id) / "feedback"
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".feedback.", dir=out.parent))
+    _open_folder(staging)
     try:
         write_feedback(period.id, outcome.findings, outcome.frames["timeliness.parquet"], load_units(ws.root), staging,
                        deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root))
@@ -222,9 +266,9 @@ def load_period(period: str, root: Path | str = ".") -> PeriodData:
         frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False, encoding="utf-8")
         return frame
 
-    findings = table("findings.csv")
+    findings = restore_frame(table("findings.csv"))
     findings["row"] = pd.to_numeric(findings["row"], errors="coerce").astype("Int64")
-    files = table("files.csv")
+    files = restore_frame(table("files.csv"))
     if len(files):
         files["received_at"] = pd.to_datetime(files["received_at"], errors="coerce")
         files["n_values"] = pd.to_numeric(files["n_values"], errors="coerce").astype("Int64")

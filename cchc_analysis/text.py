@@ -19,8 +19,18 @@ def nfc(value: object) -> str:
     """Return ``value`` as an NFC string with runs of white space folded to one space."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    if type(value) is str:
+        return _nfc_text(value)
+    return _nfc(str(value))
+
+
+def _nfc(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
     return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+#: the same texts (indicator names, units, headings) recur in every workbook of a period
+_nfc_text = lru_cache(maxsize=65536)(_nfc)
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,418 @@
+"""How a period is driven end to end: ``cchc check``, then every notebook through papermill, then
+the leadership summary as one self-contained HTML file.
+
+:func:`run_period` holds the period's lock for the whole run and writes into a staging folder
+beside ``reports/<period>/`` that replaces it only when every notebook has run: a re-run replaces
+the period's reports cleanly, and a failing run leaves the previous reports as they were, plus
+the executed copy of the failing notebook (``reports/<period>/notebooks/<name>.failed.ipynb``)
+marked at the failing cell.
+
+The run is declared as data: :data:`NOTEBOOKS` (which notebooks, in which order) and the
+parameters every notebook receives (``period``, ``root`` as an absolute path, ``out_dir`` the
+staging folder) — each notebook gets those of them its ``parameters`` cell declares, plus any
+``parameters`` the caller passes. papermill records them in each executed notebook's metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import NOTEBOOKS_DIR, Workspace
+from .periods import Period
+from .pipeline import PeriodLocked, period_lock
+
+#: the notebooks of a run, in order (file names under :func:`notebooks_dir`)
+NOTEBOOKS = (
+    "01_kiem_tra.ipynb",
+    "02_day_du_dung_han.ipynb",
+    "03_so_sanh.ipynb",
+    "04_bang_tong_hop.ipynb",
+    "05_tom_tat.ipynb",
+)
+#: the notebook exported as the leadership summary
+SUMMARY_NOTEBOOK = "05_tom_tat.ipynb"
+SUMMARY_HTML = "summary.html"
+CONSOLIDATED_XLSX = "consolidated.xlsx"
+FAILED_SUFFIX = ".failed.ipynb"
+
+# The exported page: the lab look without any script fetched from the network (require.js,
+# MathJax, Mermaid), so it opens offline and carries no code.
+_HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ ((output | get_metadata('alt', 'image/png')) or 'Biểu đồ') | escape_html }}">
+</div>
+{% endblock data_png %}
+{%- block extra_css -%}
+<style type="text/css">
+body { max-width: 1100px; margin: 0 auto; }
+.jp-Notebook { padding: 12px 24px; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+@media print { body { max-width: none; } }
+</style>
+{%- endblock extra_css -%}
+"""
+
+
+class RunError(RuntimeError):
+    """A period run that could not complete (the message says why, in Vietnamese)."""
+
+
+class NotebookFailed(RunError):
+    """A notebook stopped at a cell; ``kept`` is the executed copy up to the failure."""
+
+    def __init__(self, message: str, *, notebook: str, cell: int | None = None, exec_count: int | None = None,
+                 ename: str = "", evalue: str = "", kept: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+        self.kept = kept
+
+
+class RunLocked(RunError, PeriodLocked):
+    """Another check or run of the same period holds its lock."""
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run_period` produced (paths inside ``reports/<period>/``)."""
+
+    period: str
+    reports_dir: Path
+    summary_html: Path
+    notebooks: list[Path]
+    figures: list[Path]
+    workbook: Path | None = None
+    check: object | None = None  # pipeline.CheckOutcome when the run checked the period
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def notebooks_dir(settings: dict | None = None) -> Path:
+    """Where the run's notebooks are: ``[run] notebooks`` of the settings when set, else the
+    ``notebooks/`` folder of the source checkout, else the copy packaged with the module."""
+    configured = ((settings or {}).get("run") or {}).get("notebooks")
+    candidates = [Path(configured)] if configured else []
+    candidates += [NOTEBOOKS_DIR]
+    for folder in candidates:
+        if (folder / NOTEBOOKS[0]).is_file():
+            return folder
+    raise RunError(
+        "Không tìm thấy thư mục sổ tay (notebooks/) chứa " + ", ".join(NOTEBOOKS)
+        + "; đặt đường dẫn ở mục [run] notebooks của cchc.toml."
+    )
+
+
+def _declared(path: Path) -> set[str]:
+    """The parameter names a notebook's ``parameters`` cell declares."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(path)))
+
+
+def _first_line(source: str) -> str:
+    for line in str(source or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line if len(line) <= 80 else line[:79] + "…"
+    return ""
+
+
+def _running_cell(path: Path) -> tuple[int | None, int | None, str]:
+    """(index, execution count, source) of the cell a broken-off run stopped in: the one papermill
+    marked as running, else the last one it started."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - a half-written copy says nothing more
+        return None, None, ""
+    started = None
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if meta.get("status") == "running":
+            return index, cell.get("execution_count"), cell.get("source", "")
+        if meta.get("start_time"):
+            started = index
+    if started is None:
+        return None, None, ""
+    cell = nb.cells[started]
+    return started, cell.get("execution_count"), cell.get("source", "")
+
+
+def export_html(notebook: Path, target: Path, title: str) -> Path:
+    """Export an executed notebook to one self-contained HTML page: no code, no prompts, images
+    inlined as base64, no script loaded from the network."""
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"cchc_summary.html.j2": _HTML_TEMPLATE})],
+        template_file="cchc_summary.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+    )
+    exporter.language_code = "vi"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["title"] = title
+    body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def _folder_mode() -> int:
+    """The mode a new folder gets under the current umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` (two renames in one folder)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+def _keep_failed(executed: Path, target: Path, name: str) -> Path | None:
+    """Copy the failed notebook into ``target/notebooks/`` (other reports untouched)."""
+    if not executed.is_file():
+        return None
+    folder = target / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"*{FAILED_SUFFIX}"):
+        stale.unlink()
+    kept = folder / (Path(name).stem + FAILED_SUFFIX)
+    shutil.copyfile(executed, kept)
+    return kept
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One notebook to execute."""
+
+    name: str
+    source: str
+    executed: str
+    parameters: dict
+    kernel: str
+    cwd: str
+    timeout: int
+
+
+def _execute(job: _Job) -> dict:
+    """Run one notebook with papermill; never raises: the result says what happened (``name,
+    executed, ok, seconds`` and, on failure, ``kind`` — ``cell`` for an error raised in a cell, else
+    the exception's class — ``ename, evalue`` and the failing ``cell, exec_count, source`` when
+    known)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.monotonic()
+    result = {"name": job.name, "executed": job.executed, "ok": True, "seconds": 0.0}
+    try:
+        papermill.execute_notebook(
+            job.source, job.executed, parameters=job.parameters, kernel_name=job.kernel, cwd=job.cwd,
+            execution_timeout=job.timeout, progress_bar=False, log_output=False,
+        )
+    except PapermillExecutionError as error:
+        result.update(ok=False, kind="cell", cell=error.cell_index, exec_count=error.exec_count,
+                      source=str(error.source or ""), ename=str(error.ename), evalue=str(error.evalue))
+    except Exception as error:  # noqa: BLE001 - kernel missing, timeout, dead kernel: all reported
+        index, count, src = _running_cell(Path(job.executed))
+        result.update(ok=False, kind=type(error).__name__, cell=index, exec_count=count, source=src,
+                      ename=type(error).__name__, evalue=str(error))
+    result["seconds"] = time.monotonic() - t0
+    return result
+
+
+def _execute_all(jobs: list[_Job], log: Callable[[str], None]) -> list[dict]:
+    """Execute the jobs one after the other (papermill changes the process's working directory,
+    and on two cores parallel kernels measured slower); stop at the first failure. Results in
+    job order."""
+    results: list[dict] = []
+    for number, job in enumerate(jobs, start=1):
+        result = _execute(job)
+        results.append(result)
+        seconds = f"{result['seconds']:.1f}".replace(".", ",")
+        log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
+        if not result["ok"]:
+            break
+    return results
+
+
+def _failure(result: dict, target: Path, root: Path, pid: str, kernel: str, timeout: int) -> "NotebookFailed":
+    """The :class:`NotebookFailed` of a failed job; its executed copy is kept in the period's
+    reports (``notebooks/<name>.failed.ipynb``) and named in the message."""
+    name = result["name"]
+    kept = _keep_failed(Path(result["executed"]), target, name)
+    kind, count, index = result.get("kind"), result.get("exec_count"), result.get("cell")
+    if count:
+        where = f"ô [{count}]"
+    elif index is not None:
+        where = f"ô thứ {index + 1}"
+    else:
+        where = ""
+    line = _first_line(result.get("source", ""))
+    if where and line:
+        where += f" ({line})"
+    if kind == "cell":
+        message = f"Sổ tay {name} lỗi ở {where}: {result['ename']}: {result['evalue']}."
+    else:
+        if kind == "NoSuchKernel":
+            reason = (f"không có kernel Jupyter '{kernel}' (cài bằng: python -m ipykernel install "
+                      f"--sys-prefix --name {kernel})")
+        elif "Timeout" in str(kind):
+            reason = f"một ô chạy quá {timeout} giây (mục [run] cell_timeout)"
+        else:
+            reason = f"{result['ename']}: {result['evalue']}"
+        message = f"Sổ tay {name} không chạy được{' ở ' + where if where else ''}: {reason}."
+    if kept:
+        message += f" Bản đã chạy đến chỗ lỗi được giữ tại {_relative(kept, root)};"
+    message += f" các báo cáo cũ của kỳ {pid} được giữ nguyên."
+    return NotebookFailed(message, notebook=name, cell=index, exec_count=count, ename=str(result.get("ename", "")),
+                          evalue=str(result.get("evalue", "")), kept=kept)
+
+
+def run_period(
+    period: str,
+    root: Path,
+    *,
+    check: bool = True,
+    timeout: int | None = None,
+    kernel: str | None = None,
+    log: Callable[[str], None] = print,
+    parameters: dict | None = None,
+    notebooks: tuple[str, ...] | None = None,
+) -> RunOutcome:
+    """``cchc run``: check the period (unless ``check=False``), run every notebook through
+    papermill into ``reports/<period>/notebooks/``, export the summary to
+    ``reports/<period>/summary.html``.
+
+    ``timeout``: seconds allowed per cell (default ``[run] cell_timeout``); ``kernel``: the
+    Jupyter kernel (default ``[run] kernel``, ``python3``); ``parameters``: extra notebook
+    parameters, passed to every notebook as given (they override ``period``/``root``/``out_dir``);
+    ``notebooks``: run only these (names from :data:`NOTEBOOKS`; the summary must be among them).
+
+    Raises :class:`RunError` (:class:`NotebookFailed` naming the notebook and the cell,
+    :class:`RunLocked` when another run holds the period); the previous reports are then kept.
+    The check's own errors (``CatalogueError``, ``PeriodError``) pass through unchanged. A period
+    whose data has problems is not an error: they are findings in the reports.
+    """
+    started = time.monotonic()
+    pid = Period.parse(period).id
+    ws = Workspace(Path(root))
+    settings = ws.settings()
+    run_settings = settings.get("run", {}) or {}
+    kernel = kernel or run_settings.get("kernel") or "python3"
+    timeout = int(timeout or run_settings.get("cell_timeout") or 600)
+    source_dir = notebooks_dir(settings)
+    chosen = tuple(notebooks) if notebooks else NOTEBOOKS
+    unknown = [n for n in chosen if not (source_dir / n).is_file()]
+    if unknown:
+        raise RunError(f"Không có sổ tay {', '.join(unknown)} trong {source_dir}.")
+    if SUMMARY_NOTEBOOK not in chosen:
+        raise RunError(f"Sổ tay tóm tắt {SUMMARY_NOTEBOOK} phải nằm trong danh sách chạy.")
+    try:
+        with period_lock(ws.root, pid):
+            outcome = _run_locked(pid, ws, source_dir, chosen, check=check, timeout=timeout, kernel=kernel,
+                                  log=log, parameters=parameters or {})
+    except RunLocked:
+        raise
+    except PeriodLocked as error:
+        raise RunLocked(str(error)) from error
+    outcome.seconds = time.monotonic() - started
+    seconds = f"{outcome.seconds:.1f}".replace(".", ",")
+    log(f"Xong kỳ {pid} sau {seconds} giây: {_relative(outcome.summary_html, ws.root)}")
+    return outcome
+
+
+def _run_locked(pid: str, ws: Workspace, source_dir: Path, chosen: tuple[str, ...], *, check: bool, timeout: int,
+                kernel: str, log: Callable[[str], None], parameters: dict) -> RunOutcome:
+    """The body of :func:`run_period`, under the period's lock."""
+    target = ws.reports_dir(pid)
+    timings: dict[str, float] = {}
+    staging: Path | None = None
+    try:
+        outcome_check = None
+        if check:
+            t0 = time.monotonic()
+            from .pipeline import check_period
+
+            log(f"Kiểm tra kỳ {pid} (cchc check)…")
+            outcome_check = check_period(pid, ws.root, progress=False)
+            timings["check"] = time.monotonic() - t0
+        elif not (ws.processed_dir(pid) / "values.parquet").is_file():
+            raise RunError(
+                f"Kỳ {pid} chưa được kiểm tra ({_relative(ws.processed_dir(pid), ws.root)} chưa có); "
+                f"hãy chạy: cchc check --period {pid}"
+            )
+
+        ws.reports_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{pid}.staging-", dir=ws.reports_root))
+        staging.chmod(_folder_mode())  # mkdtemp makes it private; reports are for everyone who may read them
+        (staging / "notebooks").mkdir()
+        base = {"period": pid, "root": str(ws.root), "out_dir": str(staging)}
+        jobs = []
+        for name in chosen:
+            source = source_dir / name
+            params = {k: v for k, v in base.items() if k in _declared(source)}
+            params.update(parameters)
+            jobs.append(_Job(name, str(source), str(staging / "notebooks" / name), params, kernel, str(staging),
+                             timeout))
+        results = _execute_all(jobs, log)
+        failed = [r for r in results if not r["ok"]]
+        if failed:
+            raise _failure(failed[0], target, ws.root, pid, kernel, timeout)
+        timings.update({r["name"]: r["seconds"] for r in results})
+
+        summary_source = staging / "notebooks" / SUMMARY_NOTEBOOK
+        t0 = time.monotonic()
+        title = f"Báo cáo tóm tắt CCHC — {Period.parse(pid).title}"
+        export_html(summary_source, staging / SUMMARY_HTML, title)
+        timings["html"] = time.monotonic() - t0
+
+        _swap_in(staging, target)
+        staging = None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    return RunOutcome(
+        period=pid,
+        reports_dir=target,
+        summary_html=target / SUMMARY_HTML,
+        notebooks=[target / "notebooks" / n for n in chosen],
+        figures=sorted((target / "figures").glob("*.png")),
+        workbook=(target / CONSOLIDATED_XLSX) if (target / CONSOLIDATED_XLSX).is_file() else None,
+        check=outcome_check,
+        timings=timings,
+    )
