@@ -36,6 +36,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "truncated-sheet": ("warning", "Trang tính quá lớn, chỉ đọc phần đầu"),
     "no-deadline": ("info", "Chưa cấu hình hạn nộp"),
     "ignored-column": ("info", "Cột số liệu phụ không được dùng"),
+    "ignored-sheet": ("info", "Trang ẩn không được đọc"),
     "interpreted-value": ("info", "Số liệu được hiểu lại"),
     "non-owner-value": ("info", "Số liệu lấy từ đơn vị không phụ trách"),
     "unresolved-value": ("error", "Không xác định được số liệu tổng hợp"),

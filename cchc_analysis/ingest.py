@@ -30,7 +30,7 @@ import pandas as pd
 from . import findings as F
 from .catalogue import load_catalogue, load_units, parse_choices
 from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
-from .parse import EMPTY, NO_VALUE, OK, Parsed, parse_value
+from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, parse_value
 from .periods import Period, period_in_text
 from .text import fold, nfc
 from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference
@@ -208,8 +208,45 @@ def _is_numbering(row: list) -> bool:
     return len(digits) >= 3 and digits == list(range(digits[0], digits[0] + len(digits)))
 
 
-def find_tables(sheet: SheetData) -> tuple[Table | None, set[int]]:
-    """The Phụ lục II table of a sheet (or None) and the rows that repeat its header."""
+def _value_candidates(grid: _Grid, rows: list[int], roles: dict[str, int]) -> list[tuple[int, str, str]]:
+    """Every column whose heading says it holds values: (column, role, folded label)."""
+    used = {c for role, c in roles.items() if role not in ("value", "value?")}
+    found = []
+    stacked = [grid.labels(r) for r in rows]
+    for c in range(grid.width()):
+        if c in used:
+            continue
+        parts: list[str] = []
+        for labels in stacked:
+            if labels[c] and labels[c] not in parts:
+                parts.append(labels[c])
+        label = " ".join(parts)
+        role = _column_role(label)
+        if role in ("value", "value?"):
+            found.append((c, role, label))
+    return found
+
+
+def _choose_value_column(candidates: list[tuple[int, str, str]], period: Period | None) -> tuple[int, list[int]] | None:
+    """With several value columns ('Số liệu 6 tháng 2020 | Số liệu 6 tháng 2021'), the one whose
+    heading names this period, else one naming no other period, strong headings first; and the
+    others, which the reader reports as ignored."""
+    if len(candidates) < 2:
+        return None
+
+    def rank(item: tuple[int, str, str]) -> tuple:
+        column, role, label = item
+        named = period_in_text(label)
+        place = 0 if (named is not None and period is not None and named == period) else (2 if named is not None else 1)
+        return (place, role != "value", column)
+
+    best = min(candidates, key=rank)
+    return best[0], [c for c, _, _ in candidates if c != best[0]]
+
+
+def find_tables(sheet: SheetData, period: Period | None = None) -> tuple[Table | None, set[int]]:
+    """The Phụ lục II table of a sheet (or None) and the rows that repeat its header. ``period``
+    chooses among several value columns headed by period."""
     grid = _Grid(sheet)
     header_rows: list[int] = []
     table: Table | None = None
@@ -227,6 +264,9 @@ def find_tables(sheet: SheetData) -> tuple[Table | None, set[int]]:
         roles = double if use_double else single
         start = r + (2 if use_double else 1)
         table = Table(header_row=r, data_start=start, columns=_value_column(grid, roles, start))
+        chosen = _choose_value_column(_value_candidates(grid, [r, r + 1] if use_double else [r], roles), period)
+        if chosen is not None:
+            table.columns["value"], table.extra_value_columns = chosen
     if table is None:
         return None, set()
     skip: set[int] = set()
@@ -511,6 +551,8 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
     meta = _meta(book)
     tables: list[tuple[SheetData, Table, set[int]]] = []
     names = [n for n in book.sheet_names if n != META_SHEET]
+    if meta.get("sheet") in names:
+        names = [meta["sheet"]]  # the template says which sheet holds the table
     if len(names) > ctx.limits.max_sheets:
         finding("truncated-sheet", f"tệp có {len(names)} trang, chỉ đọc {ctx.limits.max_sheets} trang đầu.")
         names = names[: ctx.limits.max_sheets]
@@ -520,7 +562,7 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
         except WorkbookError as error:
             finding("unreadable-file", f"{error.reason}.", sheet=name, severity="warning")
             continue
-        table, skip = find_tables(sheet)
+        table, skip = find_tables(sheet, Period.parse(ctx.period))
         if table is None:
             table = _content_table(sheet, ctx.matcher)
             skip = set()
@@ -541,6 +583,16 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
                 "không tìm thấy bảng Phụ lục II (cần có tiêu đề cột STT, Chỉ tiêu, Đơn vị tính, Số liệu, Ghi chú); "
                 "đề nghị dùng đúng mẫu Phụ lục II.")
         return
+    visible = [t for t in tables if not t[0].hidden]
+    if visible and len(visible) < len(tables):
+        for sheet, _, _ in tables:
+            if sheet.hidden:
+                finding("ignored-sheet", f"trang ẩn '{sheet.name}' cũng có bảng Phụ lục II nhưng không được đọc; "
+                        "chỉ đọc các trang đang hiện. Nếu trang ẩn mới là số liệu đúng, đề nghị hiện trang đó và xóa bảng cũ.",
+                        sheet=sheet.name)
+        tables = visible
+    if not meta.get("period") and len(tables) > 1:
+        tables = _drop_other_periods(tables, ctx, finding)
     titles: list[str] = []
     for sheet, table, _ in tables:
         titles += _title_texts(sheet, table.header_row)
@@ -583,6 +635,27 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
     record["n_values"] = n_values
 
 
+def _drop_other_periods(tables: list, ctx: _Context, finding) -> list:
+    """In a workbook holding several tables (a sheet per period, say), the tables whose own title
+    or sheet name names another period are left out, each with a ``period-mismatch`` finding —
+    unless every table does, when the file as a whole is judged."""
+    claims = []
+    for sheet, table, skip in tables:
+        claimed = recognise_period({}, [sheet.name] + _title_texts(sheet, table.header_row))
+        claims.append(claimed)
+    other = [c is not None and c.id != ctx.period for c in claims]
+    if all(other) or not any(other):
+        return tables
+    kept = []
+    for (sheet, table, skip), claimed, is_other in zip(tables, claims, other):
+        if is_other:
+            finding("period-mismatch", f"trang '{sheet.name}' ghi kỳ '{claimed.title}' ({claimed.id}), không phải kỳ {ctx.period}; "
+                    "số liệu của trang này không được tính vào kỳ này.", sheet=sheet.name, severity="info")
+        else:
+            kept.append((sheet, table, skip))
+    return kept
+
+
 def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> list[dict]:
     grid = _Grid(sheet)
     cols = table.columns
@@ -594,6 +667,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     unmatched_run = 0  # rows in a row that match no indicator
     unknown_shown = 0
     unknown_more: list[int] = []  # rows of unknown-indicator findings beyond the first few
+    extra_seen: dict[int, int] = {c: 0 for c in table.extra_value_columns}
     for r in range(table.data_start, len(grid.rows)):
         if r in skip:
             continue
@@ -603,15 +677,18 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
         if _is_numbering(raw_row):
             continue
         n = len(raw_row)
+        for c in extra_seen:
+            if c < n and raw_row[c] not in (None, "") and not (isinstance(raw_row[c], str) and not raw_row[c].strip()):
+                extra_seen[c] += 1
         code_cell = raw_row[c_stt] if c_stt is not None and c_stt < n else None
         name_cell = raw_row[c_name] if c_name is not None and c_name < n else None
         value_cell = raw_row[c_value] if c_value is not None and c_value < n else None
         name = nfc(name_cell) if isinstance(name_cell, str) else ("" if name_cell is None else nfc(_raw_text(name_cell)))
         code = normalise_code(code_cell)
-        if not code and name:
+        if name:
             leading, rest = split_leading_code(name)
             if leading:
-                code, name = normalise_code(leading), rest
+                code, name = code or normalise_code(leading), rest
         value_present = value_cell not in (None, "") and not (isinstance(value_cell, str) and not value_cell.strip())
         match = ctx.matcher.match(code, name, group) if (code or name) else None
         if match is None and not code and _is_signature(raw_row):
@@ -647,7 +724,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
         if spec["kind"] == "group":
             group = indicator
             last = None
-            if value_present:
+            if value_present and _raw_text(value_cell).strip() not in NO_VALUE_MARKERS:
                 finding("unexpected-value",
                         f"dòng nhóm chỉ tiêu {indicator} '{spec['name'][:60]}' không cần số liệu nhưng ghi "
                         f"'{_raw_text(value_cell)[:40]}'; đề nghị ghi số liệu vào các chỉ tiêu con.",
@@ -670,6 +747,12 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                         "tính (không có giá trị lưu sẵn); "
                         "đề nghị mở tệp bằng Excel, tính lại (F9), lưu rồi gửi lại, hoặc ghi số trực tiếp.",
                         indicator=indicator, sheet=sheet.name, row=r + 1)
+    for c, count in extra_seen.items():
+        if count:
+            finding("ignored-column",
+                    f"cột {cell_reference(table.header_row, c).rstrip('0123456789')} ('{nfc(grid.value(table.header_row, c, True))[:50]}') "
+                    f"có {count} số liệu nhưng không phải cột số liệu của kỳ {ctx.period}; chỉ dùng cột "
+                    f"{cell_reference(table.header_row, cols['value']).rstrip('0123456789')}.", sheet=sheet.name)
     if unknown_more:
         finding("unknown-indicator",
                 f"còn {len(unknown_more)} dòng khác có số liệu nhưng không khớp chỉ tiêu nào (dòng {unknown_more[0]} đến "

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .text import fold, nfc
+from .text import contains_phrase, fold, nfc
 
 #: Cell contents that mean "no value" (the department deliberately left it).
 NO_VALUE_MARKERS = frozenset({"-", "--", "---", "–", "—", "x", "X", "/", "...", "…", "_"})
@@ -120,6 +120,20 @@ def parse_code(raw: object, choices: dict[int, str]) -> Parsed:
         if number.is_integer() and int(number) in choices:
             return Parsed(float(int(number)), OK)
         return Parsed(math.nan, INVALID_CODE, f"mã '{_quote(raw)}' không thuộc các lựa chọn ({allowed})")
+    # a label inside a longer text: "Đã hoàn thành", "Có (2 cuộc)", "Liên thông 2 cấp", "1 - Phát phiếu"
+    words = folded.split()
+    contained = [(len(label), label) for label in labels if label and contains_phrase(words, label.split())]
+    if contained:
+        longest = max(contained)[0]
+        best = {labels[label] for length, label in contained if length == longest}
+        if len(best) == 1:
+            code = best.pop()
+            label = max(contained)[1]
+            lead = re.match(r"^(\d+)\b", folded)
+            if lead and int(lead.group(1)) != code and lead.group(1) not in label.split():
+                return Parsed(math.nan, INVALID_CODE,
+                              f"'{_quote(raw)}' mâu thuẫn: mã {lead.group(1)} nhưng nội dung là '{choices[code]}' ({allowed})")
+            return Parsed(float(code), OK)
     # "Kết hợp = 2", "2 - Kết hợp", "1 (Phát phiếu)"
     label_eq = re.match(r"^(.*?)\s*=\s*(\d+)$", text)
     prefix = _CODE_PREFIX.match(text)

@@ -227,3 +227,65 @@ def test_bad_values_become_findings_that_quote_the_cell(raw):
     values = result.values.set_index("indicator")
     assert values.loc["4.2.1", "raw"] == "khoảng 40" and math.isnan(values.loc["4.2.1", "value"])
     assert len(result.values) == 5
+
+
+def test_two_period_columns_take_this_periods_and_report_the_other(raw):
+    """'Số liệu 6 tháng 2020 | Số liệu 6 tháng 2021': this period's column counts; the other's
+    values are not dropped silently."""
+    rows = [
+        ["TÊN CƠ QUAN: Phòng Tư pháp"],
+        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu 6 tháng đầu năm 2020", "Số liệu 6 tháng đầu năm 2021", "Ghi chú"],
+        ["2.1", ROWS["2.1"]["name"], "Văn bản", 2, 3, None],
+        ["2.2", ROWS["2.2"]["name"], "Văn bản", 1, 4, None],
+    ]
+    write_sheet(raw / "tp.xlsx", rows)
+    result = ingest("2021-H1", raw)
+    assert live(result) == {("TP", "2.1"): 3, ("TP", "2.2"): 4}
+    assert list(result.findings["check"]) == ["ignored-column"]
+    assert "cột D" in result.findings.iloc[0]["message"] and "2 số liệu" in result.findings.iloc[0]["message"]
+
+
+def test_hidden_old_copy_is_not_read(raw):
+    """A hidden sheet holding last period's copy of the table: only the visible table counts."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    current = book.active
+    current.title = "Phụ lục II"
+    old = book.create_sheet("Phụ lục II (cũ)")
+    for sheet, value in ((current, 3), (old, 99)):
+        sheet.append(["TÊN CƠ QUAN: Phòng Tư pháp"])
+        sheet.append(["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"])
+        sheet.append(["2.1", ROWS["2.1"]["name"], "Văn bản", value, None])
+    old.sheet_state = "hidden"
+    book.save(raw / "tp.xlsx")
+    result = ingest("2021-H1", raw)
+    assert live(result) == {("TP", "2.1"): 3}
+    assert list(result.findings["check"]) == ["ignored-sheet"]
+
+
+def test_one_sheet_per_period_keeps_this_periods_sheet(raw):
+    def table(period_title: str, value: int) -> list[list]:
+        return [["TÊN CƠ QUAN: Phòng Tư pháp"], [f"Báo cáo CCHC {period_title}"],
+                ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"],
+                ["2.1", ROWS["2.1"]["name"], "Văn bản", value, None]]
+
+    write_sheet(raw / "tp.xlsx", table("6 tháng đầu năm 2021", 5), title="2021",
+                extra_sheets={"2020": table("năm 2020", 8)})
+    result = ingest("2021-H1", raw)
+    assert live(result) == {("TP", "2.1"): 5}
+    assert list(zip(result.findings["check"], result.findings["severity"])) == [("period-mismatch", "info")]
+
+
+def test_code_repeated_inside_the_name_and_x_in_a_group_row(raw):
+    rows = [
+        ["TÊN CƠ QUAN: Phòng Tư pháp"],
+        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"],
+        ["2", "2. Cải cách thể chế", None, "x", None],
+        ["2.1", "2.1. " + ROWS["2.1"]["name"], "Văn bản", 3, None],
+        ["2.2", "2.2 " + ROWS["2.2"]["name"], "Văn bản", "Không", None],
+    ]
+    write_sheet(raw / "tp.xlsx", rows)
+    result = ingest("2021-H1", raw)
+    assert {k: v for k, v in live(result).items() if v == v} == {("TP", "2.1"): 3}
+    assert list(result.findings["check"]) == ["type-error"]  # 'Không' is no number; 'x' in the group row is fine
