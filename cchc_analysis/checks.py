@@ -56,6 +56,7 @@ from .ingest import IngestResult
 from .parse import NO_VALUE_MARKERS
 from .periods import Period
 from .text import nfc
+from .text import duration_text, when_text
 
 OPERATORS = ("<=", ">=", "=", "<", ">")
 MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
@@ -279,21 +280,8 @@ def _num(value) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def _when(value) -> str:
-    return pd.Timestamp(value).strftime("%H:%M ngày %d/%m/%Y")
 
 
-def _duration(hours: float) -> str:
-    """'2 ngày 3 giờ 15 phút' for a positive number of hours."""
-    minutes = int(round(hours * 60))
-    days, rest = divmod(minutes, 24 * 60)
-    whole_hours, mins = divmod(rest, 60)
-    parts = [f"{days} ngày"] if days else []
-    if whole_hours:
-        parts.append(f"{whole_hours} giờ")
-    if mins and not days:
-        parts.append(f"{mins} phút")
-    return " ".join(parts) or "dưới 1 phút"
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -385,7 +373,7 @@ def _timeliness(ctx: _Ctx, units: pd.DataFrame) -> pd.DataFrame:
 
 def _report_findings(ctx: _Ctx, timeliness: pd.DataFrame) -> list[dict]:
     out: list[dict] = []
-    due_text = f" (hạn nộp {_when(ctx.deadline)})" if ctx.deadline is not None else ""
+    due_text = f" (hạn nộp {when_text(ctx.deadline)})" if ctx.deadline is not None else ""
     if ctx.deadline is None:
         out.append(F.make(
             "no-deadline",
@@ -412,12 +400,12 @@ def _report_findings(ctx: _Ctx, timeliness: pd.DataFrame) -> list[dict]:
             continue
         if ctx.deadline is None or pd.isna(row.on_time) or row.on_time:
             continue
-        late = _duration(row.late_hours)
+        late = duration_text(row.late_hours)
         earlier = ctx.ok_files[(ctx.ok_files["unit"] == row.unit) & (ctx.ok_files["received_at"] <= pd.Timestamp(ctx.deadline))]
         note = ""
         if len(earlier):
             first = earlier.iloc[0]
-            note = (f" Tệp '{first['source_file']}' nhận lúc {_when(first['received_at'])} (đúng hạn) đã được "
+            note = (f" Tệp '{first['source_file']}' nhận lúc {when_text(first['received_at'])} (đúng hạn) đã được "
                     "thay bằng tệp gửi sau hạn này.")
         used = ctx.ok_files[ctx.ok_files["source_file"] == row.source_file]
         if len(used) and "time_source" in used.columns and used.iloc[-1]["time_source"] == "mtime":
@@ -425,8 +413,8 @@ def _report_findings(ctx: _Ctx, timeliness: pd.DataFrame) -> list[dict]:
                      "thực tế đến sớm hơn, đề nghị bổ sung thời điểm nhận vào submissions.csv.")
         out.append(F.make(
             "late-report",
-            f"báo cáo của {row.unit_name} nhận lúc {_when(row.received_at)}, muộn {late} "
-            f"({_num(round(row.late_hours, 1))} giờ) so với hạn nộp {_when(ctx.deadline)}.{note} "
+            f"báo cáo của {row.unit_name} nhận lúc {when_text(row.received_at)}, muộn {late} "
+            f"({_num(round(row.late_hours, 1))} giờ) so với hạn nộp {when_text(ctx.deadline)}.{note} "
             "Đề nghị các kỳ sau gửi báo cáo đúng hạn; báo cáo gửi muộn có thể không kịp tổng hợp.",
             period=ctx.period, unit=row.unit, source_file=row.source_file))
     return out

@@ -73,3 +73,35 @@ def contains_compact(haystack: list[str], abbreviation: str) -> bool:
             if len(joined) >= len(abbreviation) or not abbreviation.startswith(joined):
                 break
     return False
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN, pd.NA and NaT (and nothing else, whatever its type)."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def when_text(value) -> str:
+    """A time as Vietnamese letters write it: '09:00 ngày 15/06/2021'."""
+    import pandas as pd
+
+    return pd.Timestamp(value).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def duration_text(hours: float) -> str:
+    """'2 ngày 3 giờ', '5 giờ 15 phút' for a positive number of hours."""
+    minutes = int(round(hours * 60))
+    days, rest = divmod(minutes, 24 * 60)
+    whole_hours, mins = divmod(rest, 60)
+    parts = [f"{days} ngày"] if days else []
+    if whole_hours:
+        parts.append(f"{whole_hours} giờ")
+    if mins and not days:
+        parts.append(f"{mins} phút")
+    return " ".join(parts) or "dưới 1 phút"

@@ -1456,6 +1456,9 @@ class Workbook:
             return None
         percent_styles = self._percent_styles or set()
         info: dict[tuple[int, int], CellInfo] = {}
+        if not percent_styles and b"<f" not in data and b":f" not in data:
+            self._cell_info[sheet] = info  # no percent format and no formula: nothing to say
+            return info
         for match in _CELL.finditer(data):
             attrs = dict(_ATTR.findall(match.group(1)))
             ref = attrs.get(b"r")

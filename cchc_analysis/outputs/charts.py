@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from . import report
+from ..text import is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PeriodData
@@ -279,7 +280,7 @@ def largest_changes(data: "PeriodData", n: int = 10, ref: str = "previous") -> F
         if len(report.comparison(data, ref)):
             return _message(heading, f"Không chỉ tiêu nào thay đổi so với {refp.title}.")
         return _message(heading, f"Chưa có số liệu {refp.title} để so sánh.")
-    shown = [float(v) if not report._missing(v) else math.nan for v in changes["shown"]]
+    shown = [float(v) if not is_missing(v) else math.nan for v in changes["shown"]]
     k = len(changes)
     fig = Figure(figsize=(9.5, 1.6 + 0.5 * k))
     ax = fig.add_subplot()

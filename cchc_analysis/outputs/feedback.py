@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from .. import findings as F
 from ..periods import Period
 from ..safety import cell_text
+from ..text import duration_text, when_text
 
 SHEET = "Phản hồi"
 HEADERS = ["STT", "Chỉ tiêu", "Tệp", "Trang", "Dòng", "Vấn đề", "Mức độ"]
@@ -34,20 +35,8 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _when(value) -> str:
-    return pd.Timestamp(value).strftime("%H:%M ngày %d/%m/%Y")
 
 
-def _duration(hours: float) -> str:
-    minutes = int(round(hours * 60))
-    days, rest = divmod(minutes, 24 * 60)
-    whole_hours, mins = divmod(rest, 60)
-    parts = [f"{days} ngày"] if days else []
-    if whole_hours:
-        parts.append(f"{whole_hours} giờ")
-    if mins and not days:
-        parts.append(f"{mins} phút")
-    return " ".join(parts) or "dưới 1 phút"
 
 
 def _natural(text: str) -> tuple:
@@ -61,14 +50,14 @@ def _status_text(entry: dict | None, deadline: datetime | None) -> str:
     if not entry.get("reported"):
         return "CHƯA NHẬN ĐƯỢC BÁO CÁO."
     received = entry.get("received_at")
-    got = f"nhận lúc {_when(received)}" if received is not None and not pd.isna(received) else "đã nhận"
+    got = f"nhận lúc {when_text(received)}" if received is not None and not pd.isna(received) else "đã nhận"
     on_time = entry.get("on_time")
     if deadline is None or on_time is None or pd.isna(on_time):
         return f"Đã nhận báo cáo ({got}); kỳ này chưa quy định hạn nộp."
     if bool(on_time):
         return f"Đúng hạn ({got})."
     hours = entry.get("late_hours")
-    how = _duration(float(hours)) if hours is not None and not math.isnan(float(hours)) else ""
+    how = duration_text(float(hours)) if hours is not None and not math.isnan(float(hours)) else ""
     return f"MUỘN {how} so với hạn nộp ({got})."
 
 
@@ -116,7 +105,7 @@ def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: 
         ("PHẢN HỒI KẾT QUẢ KIỂM TRA SỐ LIỆU CẢI CÁCH HÀNH CHÍNH (PHỤ LỤC II)", Font(bold=True, size=14)),
         (f"Đơn vị: {unit_name} ({code})", Font(bold=True, size=12)),
         (f"Kỳ báo cáo: {period.title} ({period.id})", None),
-        (f"Hạn nộp: {_when(deadline) if deadline is not None else 'chưa quy định'}", None),
+        (f"Hạn nộp: {when_text(deadline) if deadline is not None else 'chưa quy định'}", None),
         (f"Tình trạng nộp: {_status_text(entry, deadline)}", Font(bold=True)),
     ]
     if entry is not None and entry.get("source_file"):

@@ -26,6 +26,7 @@ from ..config import Workspace
 from ..findings import CHECKS, SEVERITIES
 from ..periods import Period
 from ..safety import html_text
+from ..text import is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PeriodData
@@ -69,18 +70,11 @@ FILE_STATUS = {
 # numbers, dates, text
 
 
-def _missing(value) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def nfc(text) -> str:
     """``text`` as an NFC string (line breaks kept)."""
-    return unicodedata.normalize("NFC", "" if _missing(text) else str(text))
+    return unicodedata.normalize("NFC", "" if is_missing(text) else str(text))
 
 
 def number(value, decimals: int | None = None) -> str:
@@ -88,7 +82,7 @@ def number(value, decimals: int | None = None) -> str:
 
     ``decimals=None`` writes whole numbers without decimals and others with up to two.
     """
-    if _missing(value):
+    if is_missing(value):
         return DASH
     value = float(value)
     if not math.isfinite(value):
@@ -109,21 +103,21 @@ def number(value, decimals: int | None = None) -> str:
 
 def percent(value, decimals: int = 1) -> str:
     """A percentage given on the 0..100 scale: ``87.5 -> '87,5 %'``; missing -> '–'."""
-    if _missing(value) or not math.isfinite(float(value)):
+    if is_missing(value) or not math.isfinite(float(value)):
         return DASH
     return f"{number(value, decimals)} %"
 
 
 def ratio(part, whole) -> float:
     """``100 * part / whole`` (NaN when ``whole`` is 0 or missing)."""
-    if _missing(part) or _missing(whole) or float(whole) == 0:
+    if is_missing(part) or is_missing(whole) or float(whole) == 0:
         return math.nan
     return 100.0 * float(part) / float(whole)
 
 
 def signed(value, decimals: int | None = None) -> str:
     """A change with its sign: ``+3``, ``−2,5`` (true minus sign), ``0``."""
-    if _missing(value) or not math.isfinite(float(value)):
+    if is_missing(value) or not math.isfinite(float(value)):
         return DASH
     text = number(abs(float(value)), decimals)
     if text.strip("0,.") == "":
@@ -133,7 +127,7 @@ def signed(value, decimals: int | None = None) -> str:
 
 def date_time(value) -> str:
     """``'09:00 15/06/2021'``; missing -> '–'."""
-    if _missing(value):
+    if is_missing(value):
         return DASH
     stamp = pd.Timestamp(value)
     return f"{stamp:%H:%M %d/%m/%Y}"
@@ -141,14 +135,14 @@ def date_time(value) -> str:
 
 def day(value) -> str:
     """``'15/06/2021'``; missing -> '–'."""
-    if _missing(value):
+    if is_missing(value):
         return DASH
     return f"{pd.Timestamp(value):%d/%m/%Y}"
 
 
 def duration(hours) -> str:
     """A delay in words: ``2 ngày 3 giờ``, ``5 giờ 30 phút``, ``20 phút``."""
-    if _missing(hours):
+    if is_missing(hours):
         return DASH
     minutes = int(round(float(hours) * 60))
     days, rest = divmod(abs(minutes), 1440)
@@ -172,7 +166,7 @@ def listing(items: Iterable[str]) -> str:
 
 
 def _cell(value) -> str:
-    if _missing(value):
+    if is_missing(value):
         return ""
     if isinstance(value, bool):
         return "Có" if value else "Không"
@@ -198,7 +192,7 @@ def html_table(frame: pd.DataFrame, right: Iterable[str] = (), bold_rows: Iterab
     for position, record in enumerate(frame.itertuples(index=False)):
         cells = "".join(
             f'<td class="{"num" if c in right else ""}">'
-            f'{("" if _missing(v) else str(v)) if c in raw else _cell(v)}</td>'
+            f'{("" if is_missing(v) else str(v)) if c in raw else _cell(v)}</td>'
             for c, v in zip(frame.columns, record)
         )
         rows.append(f'<tr class="{"group" if position in bold else ""}">{cells}</tr>')
@@ -274,7 +268,7 @@ def unit_names(data: "PeriodData") -> dict[str, str]:
 
 
 def _unit_name(names: dict[str, str], code) -> str:
-    code = "" if _missing(code) else str(code)
+    code = "" if is_missing(code) else str(code)
     return names.get(code, code) if code else NO_UNIT
 
 
@@ -301,7 +295,7 @@ def section_names(catalogue: pd.DataFrame) -> dict[str, str]:
 def format_value(value, kind: str, choices: str = "") -> str:
     """A consolidated value as the table shows it: counts ``1.234``, percents ``87,5``, codes
     ``2 (Kết hợp)``, scores up to two decimals."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     if kind == "percent":
         return number(value, 1)
@@ -340,7 +334,7 @@ def reporting_status(data: "PeriodData") -> pd.DataFrame:
     t = t[t["expected"].fillna(False).astype(bool)] if "expected" in t.columns else t
     out = pd.DataFrame({
         "unit": t["unit"].astype(str),
-        "unit_name": [nfc(n) if not _missing(n) and str(n) else _unit_name(names, u)
+        "unit_name": [nfc(n) if not is_missing(n) and str(n) else _unit_name(names, u)
                       for n, u in zip(t.get("unit_name", t["unit"]), t["unit"])],
         "reported": t["reported"].fillna(False).astype(bool),
         "on_time": t["on_time"].astype("boolean").fillna(False).astype(bool) if "on_time" in t else False,
@@ -607,7 +601,7 @@ def completeness_table(data: "PeriodData") -> str:
     totals = completeness_by_unit(data.completeness)
     table = pd.DataFrame({"Đơn vị": [_unit_name(names, u) for u in m.index]})
     for section in m.columns:
-        table[f"Mục {section}"] = [percent(v, 0) if not _missing(v) else "" for v in m[section]]
+        table[f"Mục {section}"] = [percent(v, 0) if not is_missing(v) else "" for v in m[section]]
     table["Cả kỳ"] = [percent(totals.get(u), 1) for u in m.index]
     return html_table(table, right=[c for c in table.columns if c != "Đơn vị"])
 
@@ -616,7 +610,7 @@ def _values(data: "PeriodData") -> dict[str, float]:
     c = data.consolidated
     if c is None or not len(c):
         return {}
-    return {str(i): v for i, v in zip(c["indicator"], pd.to_numeric(c["value"], errors="coerce")) if not _missing(v)}
+    return {str(i): v for i, v in zip(c["indicator"], pd.to_numeric(c["value"], errors="coerce")) if not is_missing(v)}
 
 
 def highlight(data: "PeriodData", indicator: str, of: str | None, words: str) -> str | None:
@@ -740,7 +734,7 @@ def largest_changes(data: "PeriodData", n: int = 10, ref: str = "previous") -> p
             score.append(abs(change))
             continue
         shown.append(pct)
-        base = abs(pct) if not _missing(pct) else (100.0 if change else 0.0)
+        base = abs(pct) if not is_missing(pct) else (100.0 if change else 0.0)
         weight = min(1.0, abs(change) / floor) if floor > 0 else 1.0
         score.append(base * weight)
     c = c.assign(shown=shown, score=score)
@@ -752,7 +746,7 @@ def _change_words(kind: str, change, change_pct) -> str:
     if kind == "percent":
         return f"{signed(change, 1)} điểm %"
     words = signed(change)
-    if not _missing(change_pct):
+    if not is_missing(change_pct):
         words += f"; {signed(change_pct, 1)} %"
     return words
 
@@ -809,7 +803,7 @@ def key_rates(data: "PeriodData", ref: str = "previous") -> pd.DataFrame:
     if c is not None and len(c):
         part = c[c["ref"] == ref]
         previous = {str(i): v for i, v in zip(part["indicator"], pd.to_numeric(part["ref_value"], errors="coerce"))
-                    if not _missing(v)}
+                    if not is_missing(v)}
     rows = [{"indicator": i, "label": indicator_label(data.catalogue, i), "value": values.get(i, math.nan),
              "ref_value": previous.get(i, math.nan)}
             for i in KEY_RATES if i in values or i in previous]
@@ -823,7 +817,7 @@ def key_rates_table(data: "PeriodData", ref: str = "previous") -> str:
         "Chỉ tiêu": k["label"],
         refp.title: [percent(v) for v in k["ref_value"]],
         data.period.title: [percent(v) for v in k["value"]],
-        "Thay đổi": [f"{signed(v - r, 1)} điểm %" if not (_missing(v) or _missing(r)) else DASH
+        "Thay đổi": [f"{signed(v - r, 1)} điểm %" if not (is_missing(v) or is_missing(r)) else DASH
                      for v, r in zip(k["value"], k["ref_value"])],
     })
     return html_table(table, right=(refp.title, data.period.title, "Thay đổi"),
@@ -869,7 +863,7 @@ def _card(label: str, value: str, note: str = "", tone: str = "") -> str:
 
 
 def _tone(rate, good: float = 95, fair: float = 80) -> str:
-    if _missing(rate):
+    if is_missing(rate):
         return ""
     return "good" if rate >= good else ("warn" if rate >= fair else "bad")
 
@@ -896,9 +890,9 @@ def key_figures(data: "PeriodData") -> str:
                        "good" if counts["error"] == 0 else "bad"))
     k = key_rates(data)
     for row in k.itertuples():
-        if row.indicator in ("3.4.2", "7.1.8.4") and not _missing(row.value):
+        if row.indicator in ("3.4.2", "7.1.8.4") and not is_missing(row.value):
             note = f"{reference_period(data).title}: {percent(row.ref_value)}" \
-                if not _missing(row.ref_value) else "chưa có số liệu kỳ trước"
+                if not is_missing(row.ref_value) else "chưa có số liệu kỳ trước"
             label = {"3.4.2": "Hồ sơ cấp huyện giải quyết đúng hạn (3.4.2)",
                      "7.1.8.4": "Hồ sơ xử lý trực tuyến mức độ 4 (7.1.8.4)"}[row.indicator]
             cards.append(_card(label, percent(row.value), note))

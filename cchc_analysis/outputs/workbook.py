@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..findings import CHECKS, SEVERITIES
 from ..safety import cell_text
 from . import report
+from ..text import is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PeriodData
@@ -57,18 +58,11 @@ _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def _blank(value) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _number(value):
     """A float/int for a numeric cell, None when missing; whole floats as int."""
-    if _blank(value):
+    if is_missing(value):
         return None
     value = float(value)
     if not math.isfinite(value):
@@ -77,7 +71,7 @@ def _number(value):
 
 
 def _text(value) -> str | None:
-    if _blank(value):
+    if is_missing(value):
         return None
     text = report.nfc(value)
     return cell_text(text) if text else None
@@ -242,7 +236,7 @@ def _comparison_sheet(ws: Worksheet, data: "PeriodData") -> None:
         for _ref, _refp, part in refs:
             if item.id in part.index:
                 r = part.loc[item.id]
-                pct = None if _blank(r["change_pct"]) else _number(round(r["change_pct"], 1))
+                pct = None if is_missing(r["change_pct"]) else _number(round(r["change_pct"], 1))
                 line += [_number(r["ref_value"]), _number(r["change"]), pct]
             else:
                 line += [None, None, None]
@@ -286,7 +280,7 @@ def _units_sheet(ws: Worksheet, data: "PeriodData") -> None:
             unit, _text(names.get(unit, unit)),
             ("Có" if s["reported"] else "Không") if s is not None else None,
             _text(s["source_file"]) if s is not None else None,
-            None if _blank(received) else pd.Timestamp(received).to_pydatetime(),
+            None if is_missing(received) else pd.Timestamp(received).to_pydatetime(),
             deadline,
             status_words.get(s["status"]) if s is not None else None,
             _number(round(s["late_hours"], 1)) if s is not None and s["status"] == "late" else None,
@@ -294,7 +288,7 @@ def _units_sheet(ws: Worksheet, data: "PeriodData") -> None:
             _number(round(report.ratio(valid, owed), 1)) if owed else None,
         ]
         line += [_number(round(matrix.at[unit, sec], 1)) if len(matrix) and unit in matrix.index
-                 and not _blank(matrix.at[unit, sec]) else None for sec in sections]
+                 and not is_missing(matrix.at[unit, sec]) else None for sec in sections]
         rows.append(line)
     _table_sheet(ws, columns, rows, formats={4: DATETIME_FORMAT, 5: DATETIME_FORMAT})
     for r in range(2, len(rows) + 2):
