@@ -668,6 +668,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     unknown_shown = 0
     unknown_more: list[int] = []  # rows of unknown-indicator findings beyond the first few
     extra_seen: dict[int, int] = {c: 0 for c in table.extra_value_columns}
+    anchor = ""  # the last indicator matched above the current row
     for r in range(table.data_start, len(grid.rows)):
         if r in skip:
             continue
@@ -690,7 +691,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
             if leading:
                 code, name = code or normalise_code(leading), rest
         value_present = value_cell not in (None, "") and not (isinstance(value_cell, str) and not value_cell.strip())
-        match = ctx.matcher.match(code, name, group) if (code or name) else None
+        match = ctx.matcher.match(code, name, group, anchor) if (code or name) else None
         if match is None and not code and _is_signature(raw_row):
             break  # the signature block under the table: the table has ended
         unmatched_run = unmatched_run + 1 if match is None else 0
@@ -720,6 +721,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                     "đề nghị ghi đúng STT và tên chỉ tiêu theo mẫu.", sheet=sheet.name, row=r + 1)
             continue
         indicator, _how = match
+        anchor = indicator
         spec = ctx.specs[indicator]
         if spec["kind"] == "group":
             group = indicator

@@ -40,6 +40,10 @@ def normalise_code(value: object) -> str:
     return _code_of(text)
 
 
+#: words that lead into a sub-row's name without being part of it ("Trong đó: ...", "a) ...")
+_LEAD_IN = re.compile(r"^(?:(?:trong do|trong so do|bao gom|gom co|gom|[a-e]) )+")
+
+
 @lru_cache(maxsize=16384)
 def _normalise_text_code(value: str) -> str:
     return _code_of(nfc(value))
@@ -208,14 +212,19 @@ class IndicatorMatcher:
         self._index = {indicator: i for i, indicator in enumerate(self.ids)}
         self._match = lru_cache(maxsize=16384)(self._match_uncached)
 
-    def match(self, code: str, name: str, context: str = "") -> tuple[str, str] | None:
+    def match(self, code: str, name: str, context: str = "", anchor: str = "") -> tuple[str, str] | None:
         """``(id, how)`` for a row, or None. ``code`` is normalised (see :func:`normalise_code`),
         ``name`` raw text, ``context`` the last group id seen above the row (breaks ties such as
         the 1.2 rows the letter prints as ``1.1.x``). ``how`` is ``name``, ``code`` or ``both``.
 
         An exact name decides; otherwise the best similar name, where a code that agrees with the
-        indicator's id or printed code lowers the similarity needed."""
-        return self._match(code, fold(name), context)
+        indicator's id or printed code lowers the similarity needed. Lead-ins ('Trong đó:', '-',
+        'a)') are not part of a name. A row without a code right under ``anchor`` (the last
+        indicator matched above it) whose name is only a shortened form ('- Cấp tỉnh' under 3.1.3)
+        is matched among ``anchor``'s uncoded sub-rows (3.1.3.a..c)."""
+        folded = fold(name)
+        stripped = _LEAD_IN.sub("", folded)
+        return self._match(code, stripped or folded, context, anchor if not code else "")
 
     def _code_candidates(self, code: str) -> list[str]:
         found = []
@@ -278,7 +287,44 @@ class IndicatorMatcher:
             return None, 0.0
         return best[2], best[3]
 
-    def _match_uncached(self, code: str, name: str, context: str) -> tuple[str, str] | None:
+    def _sub_rows(self, anchor: str) -> list[str]:
+        """The uncoded (lettered) sub-rows under ``anchor``, or beside it when it is one."""
+        if not anchor:
+            return []
+        if anchor.rsplit(".", 1)[-1].isalpha():
+            anchor = self.parent.get(anchor, "")
+        return [i for i in self.ids if self.parent.get(i) == anchor and i.rsplit(".", 1)[-1].isalpha()]
+
+    def _match_sub_row(self, name: str, anchor: str) -> tuple[str, str] | None:
+        candidates = self._sub_rows(anchor)
+        if not name or not candidates:
+            return None
+        words = set(name.split())
+        scored = []
+        for indicator in candidates:
+            best = 0.0
+            for form in self.names[indicator]:
+                score = similarity(name, form)
+                form_words = set(form.split())
+                if words and (words <= form_words or form_words <= words):
+                    score = max(score, 0.9)
+                if form.startswith(name + " "):
+                    score = max(score, 0.95)
+                best = max(best, score)
+            scored.append((best, indicator))
+        scored.sort(reverse=True)
+        top, second = scored[0][0], (scored[1][0] if len(scored) > 1 else 0.0)
+        if top >= 0.6 and top - second >= 0.03:
+            return scored[0][1], "name"
+        return None
+
+    def _match_uncached(self, code: str, name: str, context: str, anchor: str = "") -> tuple[str, str] | None:
+        found = self._match_direct(code, name, context)
+        if found is None and not code and anchor:
+            found = self._match_sub_row(name, anchor)
+        return found
+
+    def _match_direct(self, code: str, name: str, context: str) -> tuple[str, str] | None:
         by_code = self._code_candidates(code) if code else []
         if not name:
             if not by_code:

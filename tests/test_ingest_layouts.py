@@ -289,3 +289,18 @@ def test_code_repeated_inside_the_name_and_x_in_a_group_row(raw):
     result = ingest("2021-H1", raw)
     assert {k: v for k, v in live(result).items() if v == v} == {("TP", "2.1"): 3}
     assert list(result.findings["check"]) == ["type-error"]  # 'Không' is no number; 'x' in the group row is fine
+
+
+def test_sub_rows_with_lead_ins(raw):
+    rows = [
+        ["TÊN CƠ QUAN: Văn phòng HĐND và UBND huyện"],
+        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"],
+        ["3.1.3", ROWS["3.1.3"]["name"], "Thủ tục", 305, None],
+        [None, "Trong đó: - Cấp tỉnh", "Thủ tục", 0, None],
+        [None, "- Cấp huyện", "Thủ tục", 220, None],
+        [None, "- Cấp xã", "Thủ tục", 85, None],
+    ]
+    write_sheet(raw / "vp.xlsx", rows)
+    result = ingest("2021-H1", raw)
+    assert live(result) == {("VP", "3.1.3"): 305, ("VP", "3.1.3.a"): 0, ("VP", "3.1.3.b"): 220, ("VP", "3.1.3.c"): 85}
+    assert result.findings.empty

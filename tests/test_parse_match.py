@@ -180,3 +180,15 @@ def test_period_in_titles(title, period):
 def test_no_period_in_ordinary_sentences():
     assert period_in_text(fold("Kế hoạch CCHC 2021")) is None
     assert period_in_text(fold("Tỷ lệ ĐVSNCL đã cắt giảm so với năm 2015")) is None
+
+
+def test_shortened_sub_rows_match_under_their_parent(indicators):
+    """Uncoded sub-rows written short or with lead-ins, right under the row they belong to."""
+    assert indicators.match("", "Trong đó: Số TTHC cấp tỉnh", "3.1")[0] == "3.1.3.a"
+    assert indicators.match("", "- Cấp tỉnh", "3.1", "3.1.3")[0] == "3.1.3.a"
+    assert indicators.match("", "- Cấp xã", "3.1", "3.1.3.b")[0] == "3.1.3.c"
+    assert indicators.match("", "- UBND cấp huyện kết nối với UBND tỉnh", "7.1.6.1", "7.1.6.1")[0] == "7.1.6.1.a"
+    assert indicators.match("", "- Số ĐVSNCL", "4.1", "4.1")[0] == "4.1.a"
+    # a short name away from its parent is not guessed, and a signature line is never a sub-row
+    assert indicators.match("", "- Cấp tỉnh", "2", "2.5") is None
+    assert indicators.match("", "Người lập biểu", "4.1", "4.1.b") is None
