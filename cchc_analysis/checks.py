@@ -53,10 +53,9 @@ from . import catalogue as C
 from . import findings as F
 from .config import deadline as configured_deadline
 from .ingest import IngestResult
-from .parse import NO_VALUE_MARKERS
+from .parse import NO_VALUE_MARKERS, expected_text
 from .periods import Period
-from .text import nfc
-from .text import duration_text, when_text
+from .text import duration_text, nfc, when_text
 
 OPERATORS = ("<=", ">=", "=", "<", ">")
 MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
@@ -294,15 +293,8 @@ def _row(value) -> int | None:
 
 
 def _expected_value(spec: dict) -> str:
-    kind = spec["kind"]
-    if kind == "count":
-        return f"một số nguyên không âm ({spec['unit'] or 'số lượng'}); nếu không phát sinh thì ghi 0"
-    if kind == "percent":
-        return "một tỷ lệ % từ 0 đến 100, ví dụ 87,5"
-    if kind == "code":
-        choices = C.parse_choices(spec["choices"])
-        return "một trong các mã " + ", ".join(f"{k} = {v}" for k, v in sorted(choices.items()))
-    return f"một số điểm ({spec['unit']})" if spec["unit"] else "một số"
+    text = expected_text(spec["kind"], spec["unit"], C.parse_choices(spec["choices"]) if spec["kind"] == "code" else None)
+    return text + ("; nếu không phát sinh thì ghi 0" if spec["kind"] == "count" else "")
 
 
 # --------------------------------------------------------------------------------------------

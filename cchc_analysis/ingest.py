@@ -30,7 +30,7 @@ import pandas as pd
 from . import findings as F
 from .catalogue import load_catalogue, load_units, parse_choices
 from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
-from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, parse_value
+from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, expected_text, parse_value
 from .periods import Period, period_in_text
 from .text import fold, nfc
 from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference
@@ -798,14 +798,7 @@ def _fill(cell: dict, value_cell, r: int, book: Workbook, sheet: SheetData, ctx:
 
 
 def _expected_text(spec: dict) -> str:
-    kind = spec["kind"]
-    if kind == "count":
-        return f"số nguyên không âm ({spec['unit'] or 'số lượng'})"
-    if kind == "percent":
-        return "tỷ lệ % từ 0 đến 100, ví dụ 87,5"
-    if kind == "code":
-        return "một trong các mã " + ", ".join(f"{k} = {v}" for k, v in sorted(spec["choices"].items()))
-    return f"số điểm ({spec['unit']})" if spec["unit"] else "một số"
+    return expected_text(spec["kind"], spec["unit"], spec["choices"])
 
 
 def _settle_fractions(percent_rows: list[tuple[dict, float]], sheet: SheetData, finding) -> None:

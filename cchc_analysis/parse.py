@@ -224,3 +224,14 @@ def _parse(raw, kind, choices, low, high, unit, percent_format) -> Parsed:
         }.get(kind, "một số")
         return Parsed(math.nan, TYPE_ERROR, f"'{_quote(raw)}' không phải là số; cần {expected}")
     return _check_range(number, kind, low, high)
+
+
+def expected_text(kind: str, unit: str = "", choices: dict[int, str] | None = None) -> str:
+    """What a correct value of an indicator of ``kind`` looks like, in Vietnamese."""
+    if kind == "count":
+        return f"một số nguyên không âm ({unit or 'số lượng'})"
+    if kind == "percent":
+        return "một tỷ lệ % từ 0 đến 100, ví dụ 87,5"
+    if kind == "code":
+        return "một trong các mã " + ", ".join(f"{k} = {v}" for k, v in sorted((choices or {}).items()))
+    return f"một số điểm ({unit})" if unit else "một số"
