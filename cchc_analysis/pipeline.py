@@ -65,12 +65,26 @@ def _recover(out_dir: Path) -> None:
         os.replace(olds[-1], out_dir)
 
 
+def _sweep(out_dir: Path, older_than: float = 3600) -> None:
+    """Remove staging folders that a killed run left beside ``out_dir`` (an hour old or more)."""
+    import time
+
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.*"):
+        if leftover.is_dir() and ".old-" not in leftover.name:
+            try:
+                if time.time() - leftover.stat().st_mtime > older_than:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            except OSError:
+                pass
+
+
 def write_frames(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
     """Write ``name -> frame`` (``.parquet`` or ``.csv`` by the name) into ``out_dir`` atomically:
     all files land together, replacing what the folder held before."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _recover(out_dir)
+    _sweep(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     _open_folder(staging)
     try:

@@ -1134,3 +1134,24 @@ def test_mangled_xls_never_crash_the_reader(tmp_path_factory, ctx, data):
     path.write_bytes(bytes(blob))
     result = read_file(path, "mangled.xls", ctx)
     assert result.record["status"] in ("ok", "unreadable", "no-table", "unknown-unit", "period-mismatch")
+
+
+def test_old_staging_folders_are_swept(tmp_path):
+    """A staging folder a killed run left an hour ago is removed by the next write; a fresh one
+    (another run may be using it) is kept."""
+    import os
+    import time
+
+    import pandas as pd
+
+    from cchc_analysis.pipeline import write_frames
+
+    out = tmp_path / "data" / "processed" / "2021-H1"
+    old = out.parent / ".2021-H1.abandoned"
+    fresh = out.parent / ".2021-H1.running"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    write_frames(out, {"x.csv": pd.DataFrame({"a": [1]})})
+    assert not old.exists() and fresh.exists() and (out / "x.csv").is_file()
