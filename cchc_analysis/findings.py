@@ -39,7 +39,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "ignored-sheet": ("info", "Trang ẩn không được đọc"),
     "interpreted-value": ("info", "Số liệu được hiểu lại"),
     "non-owner-value": ("info", "Số liệu lấy từ đơn vị không phụ trách"),
-    "unresolved-value": ("error", "Không xác định được số liệu tổng hợp"),
+    "unresolved-value": ("warning", "Không xác định được số liệu tổng hợp"),
+    "submission-time": ("warning", "Thời điểm nhận tệp không đọc được"),
 }
 
 

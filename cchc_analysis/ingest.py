@@ -456,24 +456,63 @@ def recognise_period(meta: dict, titles: list[str]) -> Period | None:
 # submission times
 
 
-def submission_times(raw_dir: Path) -> dict[str, datetime]:
-    """``received_at`` of each file listed in ``submissions.csv`` (keys: relative path and name)."""
+_VN_STAMP = re.compile(
+    r"^(?:(\d{1,2})[:h](\d{2})\s*(?:ngày\s*)?)?(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(\d{1,2})[:h](\d{2})?)?$"
+)
+
+
+def parse_timestamp(text: str, timezone: str = "Asia/Ho_Chi_Minh") -> datetime | None:
+    """A received time as naive local time of the district: ISO 8601 (an offset or 'Z' is converted
+    to ``timezone``), or the Vietnamese ways '17/06/2021 10:00', '10h00 17/6/2021', '17-06-2021'."""
+    text = nfc(text)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        match = _VN_STAMP.match(text)
+        if not match:
+            return None
+        h1, m1, day, month, year, h2, m2 = match.groups()
+        hour, minute = (h1, m1) if h1 else (h2, m2)
+        try:
+            when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+        except ValueError:
+            return None
+    if when.tzinfo is not None:
+        try:
+            from zoneinfo import ZoneInfo
+
+            zone = ZoneInfo(timezone)
+        except Exception:  # no time-zone database: Việt Nam has kept UTC+7 since 1975
+            from datetime import timedelta
+            from datetime import timezone as fixed
+
+            zone = fixed(timedelta(hours=7))
+        when = when.astimezone(zone).replace(tzinfo=None)
+    return when
+
+
+def submission_times(raw_dir: Path, timezone: str = "Asia/Ho_Chi_Minh",
+                     problems: list[dict] | None = None, period: str = "") -> dict[str, datetime]:
+    """``received_at`` of each file listed in ``submissions.csv`` (keys: relative path and name).
+    A line whose time cannot be read is a finding in ``problems`` (the file's own time is used)."""
     path = raw_dir / SUBMISSIONS
     times: dict[str, datetime] = {}
     if not path.is_file():
         return times
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
+        for line, row in enumerate(csv.DictReader(handle), start=2):
             name = nfc(row.get("file", ""))
             stamp = (row.get("received_at") or "").strip()
-            if not name or not stamp:
+            if not name:
                 continue
-            try:
-                when = datetime.fromisoformat(stamp)
-            except ValueError:
+            when = parse_timestamp(stamp, timezone) if stamp else None
+            if when is None:
+                if problems is not None:
+                    problems.append(F.make(
+                        "submission-time", f"dòng {line} của {SUBMISSIONS}: thời điểm nhận '{stamp}' của tệp '{name}' "
+                        "không đọc được (đúng dạng: 2021-06-15T08:30 hoặc 15/06/2021 08:30); tạm dùng thời điểm sửa tệp.",
+                        period=period, source_file=SUBMISSIONS, row=line))
                 continue
-            if when.tzinfo is not None:
-                when = when.astimezone().replace(tzinfo=None)
             times[name] = when
             times.setdefault(Path(name).name, when)
     return times
@@ -888,8 +927,9 @@ def ingest(
     units = units if units is not None else load_units(root)
     ctx = make_context(period, catalogue, units, settings)
     workbooks, others = list_files(raw_dir)
-    times = submission_times(raw_dir)
     all_findings: list[dict] = []
+    timezone = ((settings or {}).get("district") or {}).get("timezone", "Asia/Ho_Chi_Minh")
+    times = submission_times(raw_dir, timezone, all_findings, period)
     for path in others:
         rel = path.relative_to(raw_dir).as_posix()
         all_findings.append(F.make("unreadable-file",

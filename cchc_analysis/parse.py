@@ -19,6 +19,9 @@ from .text import contains_phrase, fold, nfc
 #: Cell contents that mean "no value" (the department deliberately left it).
 NO_VALUE_MARKERS = frozenset({"-", "--", "---", "–", "—", "x", "X", "/", "...", "…", "_"})
 
+#: Words that say "nothing happened": 0 for a count, no value for a rate or a score.
+NOTHING_WORDS = frozenset({"khong phat sinh", "kps", "khong co", "khong", "chua phat sinh", "khong co phat sinh"})
+
 OK = "ok"
 EMPTY = "empty"
 NO_VALUE = "no-value"
@@ -83,6 +86,12 @@ def _to_number(text: str, kind: str) -> float | None:
     return sign * number
 
 
+def _vn(number: float) -> str:
+    """A number written the Vietnamese way in a message: 2,5 and 1.234."""
+    text = f"{number:,.10g}" if abs(number) < 1e15 else f"{number:g}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
 def _quote(raw: object) -> str:
     text = nfc(raw)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -91,13 +100,13 @@ def _quote(raw: object) -> str:
 def _check_range(value: float, kind: str, low: float | None, high: float | None) -> Parsed:
     if kind == "count":
         if abs(value - round(value)) > 1e-6:
-            return Parsed(math.nan, TYPE_ERROR, f"chỉ tiêu đếm phải là số nguyên, ô ghi {value:g}")
+            return Parsed(math.nan, TYPE_ERROR, f"chỉ tiêu đếm phải là số nguyên, ô ghi {_vn(value)}")
         value = float(round(value))
     if low is not None and not math.isnan(low) and value < low:
-        return Parsed(math.nan, OUT_OF_RANGE, f"giá trị {value:g} nhỏ hơn mức tối thiểu {low:g}")
+        return Parsed(math.nan, OUT_OF_RANGE, f"giá trị {_vn(value)} nhỏ hơn mức tối thiểu {_vn(low)}")
     if high is not None and not math.isnan(high) and value > high:
-        what = "tỷ lệ phần trăm phải từ 0 đến 100" if kind == "percent" else f"giá trị vượt mức tối đa {high:g}"
-        return Parsed(math.nan, OUT_OF_RANGE, f"{what}, ô ghi {value:g}")
+        what = "tỷ lệ phần trăm phải từ 0 đến 100" if kind == "percent" else f"giá trị vượt mức tối đa {_vn(high)}"
+        return Parsed(math.nan, OUT_OF_RANGE, f"{what}, ô ghi {_vn(value)}")
     return Parsed(value, OK)
 
 
@@ -195,6 +204,11 @@ def _parse(raw, kind, choices, low, high, unit, percent_format) -> Parsed:
         return Parsed(math.nan, TYPE_ERROR, f"ô chứa ngày/giờ '{raw}', không phải số liệu")
     if kind == "code":
         return parse_code(raw, choices)
+    if isinstance(raw, str):
+        folded = fold(raw)
+        nothing = folded[2:] if folded.startswith("0 ") else folded
+        if nothing in NOTHING_WORDS:
+            return Parsed(0.0, OK) if kind == "count" else Parsed(math.nan, NO_VALUE)
     if isinstance(raw, bool):
         return Parsed(math.nan, TYPE_ERROR, f"ô chứa giá trị logic {raw}, cần một số")
     if isinstance(raw, (int, float)):

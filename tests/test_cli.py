@@ -7,6 +7,7 @@ import csv
 import subprocess
 import sys
 
+import openpyxl
 import pandas as pd
 
 from cchc_analysis.catalogue import load_catalogue, load_units
@@ -75,3 +76,24 @@ def test_catalogue_command_prints_the_catalogue():
     assert len(rows) == 137
     assert {"id", "printed", "name", "unit", "kind", "choices", "owner"} <= set(rows[0])
     assert next(r for r in rows if r["id"] == "1.2.1")["printed"] == "1.1.1."
+
+
+def test_history_flags_name_the_cell(tmp_path):
+    """A large change found against the previous period points at the row of the owner's file."""
+    cat, units = load_catalogue(2021), load_units()
+    names = dict(zip(units["code"], units["name"]))
+    for period, rate in (("2020-H1", 20.0), ("2021-H1", 85.0)):
+        raw = tmp_path / "data" / "raw" / period
+        raw.mkdir(parents=True)
+        values = consistent_values(cat, "VP")
+        values["7.1.8.3"] = rate
+        write_unit_workbook(raw / "VP.xlsx", cat, names["VP"], values)
+        if period == "2020-H1":  # the fixture's title names 2021
+            book = openpyxl.load_workbook(raw / "VP.xlsx")
+            book.active["A2"] = "THỐNG KÊ SỐ LIỆU CẢI CÁCH HÀNH CHÍNH 6 tháng đầu năm 2020"
+            book.save(raw / "VP.xlsx")
+        assert cchc("check", "--period", period, "--root", str(tmp_path)).returncode == 0
+    findings = pd.read_csv(tmp_path / "data" / "processed" / "2021-H1" / "findings.csv", dtype=str, keep_default_na=False)
+    flag = findings[(findings["check"] == "large-change") & (findings["indicator"] == "7.1.8.3")].iloc[0]
+    assert flag["source_file"] == "VP.xlsx" and flag["row"] == str(5 + list(cat["id"]).index("7.1.8.3"))
+    assert flag["message"].startswith("Tệp 'VP.xlsx'")

@@ -127,3 +127,23 @@ def test_signature_block_ends_the_table(raw):
 def test_empty_folder_and_missing_folder(tmp_path):
     result = ingest("2021-H1", tmp_path / "nothing")
     assert result.values.empty and result.findings.empty and result.files.empty
+
+
+def test_received_times_with_offsets_and_vietnamese_dates(raw):
+    """Times with an offset are the district's local time (UTC+7); '17/06/2021 10:00' is read; a
+    time that cannot be read is a finding, never silently ignored."""
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"):
+        write_sheet(raw / name, tp_rows("Phòng Tư pháp", 3))
+    (raw / "submissions.csv").write_text(
+        "file,received_at\n"
+        "a.xlsx,2021-06-15T10:00:00+07:00\n"
+        "b.xlsx,2021-06-15T02:30:00Z\n"
+        "c.xlsx,17/06/2021 10:00\n"
+        "d.xlsx,hôm qua\n", encoding="utf-8")
+    result = ingest("2021-H1", raw)
+    times = dict(zip(result.files["source_file"], result.files["received_at"].astype(str)))
+    assert times["a.xlsx"] == "2021-06-15 10:00:00"
+    assert times["b.xlsx"] == "2021-06-15 09:30:00"
+    assert times["c.xlsx"] == "2021-06-17 10:00:00"
+    bad = result.findings[result.findings["check"] == "submission-time"]
+    assert len(bad) == 1 and "'hôm qua'" in bad.iloc[0]["message"] and bad.iloc[0]["row"] == 5

@@ -283,12 +283,14 @@ def test_code_repeated_inside_the_name_and_x_in_a_group_row(raw):
         ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"],
         ["2", "2. Cải cách thể chế", None, "x", None],
         ["2.1", "2.1. " + ROWS["2.1"]["name"], "Văn bản", 3, None],
-        ["2.2", "2.2 " + ROWS["2.2"]["name"], "Văn bản", "Không", None],
+        ["2.2", "2.2 " + ROWS["2.2"]["name"], "Văn bản", "Không phát sinh", None],
+        ["2.3", "2.3 " + ROWS["2.3"]["name"], "Văn bản", "chưa rõ", None],
     ]
     write_sheet(raw / "tp.xlsx", rows)
     result = ingest("2021-H1", raw)
-    assert {k: v for k, v in live(result).items() if v == v} == {("TP", "2.1"): 3}
-    assert list(result.findings["check"]) == ["type-error"]  # 'Không' is no number; 'x' in the group row is fine
+    # 'Không phát sinh' in a count is 0; 'x' in the group row is fine; 'chưa rõ' is no number
+    assert {k: v for k, v in live(result).items() if v == v} == {("TP", "2.1"): 3, ("TP", "2.2"): 0}
+    assert list(zip(result.findings["check"], result.findings["indicator"])) == [("type-error", "2.3")]
 
 
 def test_sub_rows_with_lead_ins(raw):
