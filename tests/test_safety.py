@@ -30,7 +30,7 @@ def runs_as_formula(text: str) -> bool:
     if not text.startswith(TRIGGERS) and not stripped.startswith(TRIGGERS):
         return False
     try:  # a plain number written with ASCII digits is read as that number
-        float(text.replace(",", "."))
+        float(text.replace(",", ".").removesuffix("%"))  # '-12%' is the number -0.12
         return not text.isascii() or any(w in text.lower() for w in ("inf", "nan", "_"))
     except ValueError:
         return True
