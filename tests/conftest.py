@@ -56,3 +56,11 @@ def raw(tmp_path) -> Path:
     folder = tmp_path / "data" / "raw" / "2021-H1"
     folder.mkdir(parents=True)
     return folder
+
+
+# Property tests: the same examples on every run (CI must not turn red by chance) and no
+# per-example deadline (a loaded 2-core machine is slow, not wrong).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("cchc", derandomize=True, deadline=None, database=None)
+_hypothesis_settings.load_profile("cchc")
