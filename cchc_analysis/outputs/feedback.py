@@ -23,6 +23,7 @@ from .. import findings as F
 from ..periods import Period
 from ..safety import cell_text
 from ..text import duration_text, when_text
+from . import a4_print
 
 SHEET = "Phản hồi"
 HEADERS = ["STT", "Chỉ tiêu", "Tệp", "Trang", "Dòng", "Vấn đề", "Mức độ"]
@@ -158,12 +159,7 @@ def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: 
         severity_cell.font = Font(bold=True, color=_SEVERITY_COLOURS.get(item.get("severity"), "000000"))
         sheet.row_dimensions[r].height = 15 * max(1, math.ceil(len(body) / 95), math.ceil(len(values[1]) / 32))
     sheet.freeze_panes = f"A{header + 1}"
-    sheet.print_title_rows = f"{header}:{header}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    a4_print(sheet, header, orientation="landscape")
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.oddFooter.center.text = "Trang &P / &N"

@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..catalogue import parse_choices
 from ..periods import Period
+from . import a4_print
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -118,12 +119,7 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
     for col, width in zip("ABCDE", (9, 62, 18, 12, 28)):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = sheet.cell(head + 2, 1)
-    sheet.print_title_rows = f"{head}:{head + 1}"
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    a4_print(sheet, head, head + 1)
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
     meta = book.create_sheet("_cchc")

@@ -24,8 +24,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..findings import CHECKS, SEVERITIES
 from ..safety import cell_text
-from . import report
 from ..text import is_missing
+from . import a4_print, report
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PeriodData
@@ -111,12 +111,7 @@ def _table_sheet(ws: Worksheet, columns: list[tuple[str, float]], rows: list[lis
     ws.freeze_panes = ws.cell(row=head + 1, column=1)
     if rows:
         ws.auto_filter.ref = f"A{head}:{get_column_letter(len(columns))}{len(rows) + head}"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = f"{head}:{head}"
+    a4_print(ws, head, orientation="landscape")
     return head
 
 
@@ -190,13 +185,8 @@ def _main_sheet(ws: Worksheet, data: "PeriodData") -> None:
         ws.row_dimensions[row].height = max(18.0, 16.5 * lines + 2)
 
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_area = f"A1:{get_column_letter(len(HEADER))}{row}"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "portrait"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    a4_print(ws, HEADER_ROW)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
