@@ -625,7 +625,27 @@ def run_history(
     history = load_history(processed_root, exclude=period)
     history = apply_crosswalk(history, load_crosswalk(root), Period.parse(period).year)
     comparison, flags = compare(period, consolidated, history, catalogue, settings)
-    return HistoryResult(consolidated=consolidated, comparison=comparison, findings=F.frame(found + flags))
+    findings = _located(F.frame(found + flags), values)
+    return HistoryResult(consolidated=consolidated, comparison=comparison, findings=findings)
+
+
+def _located(findings: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """History flags name the cell their value came from (the unit's live value) when they
+    carry none: the department sees which row to look at."""
+    if findings.empty or values.empty or not {"source_file", "sheet", "row", "superseded"} <= set(values.columns):
+        return findings
+    live = values[~values["superseded"]].drop_duplicates(["unit", "indicator"], keep="last")
+    where = {(u, i): (f, s, r) for u, i, f, s, r in
+             zip(live["unit"], live["indicator"], live["source_file"], live["sheet"], live["row"])}
+    rows = []
+    for item in findings.to_dict("records"):
+        place = where.get((item["unit"], item["indicator"]))
+        if place and not item["source_file"]:
+            source, sheet, row = place
+            item["message"] = f"{F.where(source, sheet, row)}: {item['message']}"
+            item.update(source_file=source, sheet=sheet, row=row)
+        rows.append(item)
+    return F.frame(rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -147,25 +147,6 @@ def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Pa
     return result, out_dir
 
 
-def _located(findings: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """History flags name the cell their value came from (the unit's live value) when they
-    carry none: the department sees which row to look at."""
-    if findings.empty or values.empty:
-        return findings
-    live = values[~values["superseded"]].drop_duplicates(["unit", "indicator"], keep="last")
-    where = {(u, i): (f, s, r) for u, i, f, s, r in
-             zip(live["unit"], live["indicator"], live["source_file"], live["sheet"], live["row"])}
-    rows = []
-    for item in findings.to_dict("records"):
-        place = where.get((item["unit"], item["indicator"]))
-        if place and not item["source_file"]:
-            source, sheet, row = place
-            item["message"] = f"{F.where(source, sheet, row)}: {item['message']}"
-            item.update(source_file=source, sheet=sheet, row=row)
-        rows.append(item)
-    return F.frame(rows)
-
-
 @dataclass
 class CheckOutcome:
     """What ``cchc check`` produced for one period (frames as written to data/processed)."""
@@ -214,8 +195,7 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
     if ingested.files.empty and backfilled.is_file():
         # a period known only from its backfilled consolidated workbook: keep that history
         history.consolidated = pd.read_parquet(backfilled)
-    findings = pd.concat([ingested.findings, checked.findings, _located(history.findings, ingested.values)],
-                         ignore_index=True)
+    findings = pd.concat([ingested.findings, checked.findings, history.findings], ignore_index=True)
     findings = F.frame(findings.to_dict("records"))
     frames = {
         **ingest_frames(ingested),
