@@ -7,7 +7,7 @@ turns a list of them into the ``findings.csv`` frame.
 
 from __future__ import annotations
 
-import pandas as pd
+from .text import is_missing
 
 FINDING_COLUMNS = ["period", "unit", "indicator", "check", "severity", "message", "source_file", "sheet", "row"]
 SEVERITIES = ("error", "warning", "info")
@@ -51,7 +51,7 @@ def where(source_file: str | None, sheet: str | None = None, row: int | None = N
         parts.append(f"Tệp '{source_file}'")
     if sheet:
         parts.append(f"trang '{sheet}'")
-    if row is not None and not pd.isna(row) and row:
+    if not is_missing(row) and row:
         parts.append(f"dòng {int(row)}")
     return ", ".join(parts)
 
@@ -82,12 +82,14 @@ def make(
         "message": text,
         "source_file": source_file or "",
         "sheet": sheet or "",
-        "row": int(row) if row is not None and not pd.isna(row) and row else pd.NA,
+        "row": int(row) if not is_missing(row) and row else None,
     }
 
 
-def frame(findings: list[dict]) -> pd.DataFrame:
+def frame(findings: list[dict]) -> "pd.DataFrame":
     """The findings list as a frame with the DESIGN.md columns (``row`` nullable integer)."""
+    import pandas as pd
+
     out = pd.DataFrame(findings, columns=FINDING_COLUMNS)
     for column in FINDING_COLUMNS:
         if column != "row":
@@ -96,7 +98,9 @@ def frame(findings: list[dict]) -> pd.DataFrame:
     return out
 
 
-def summary(findings: pd.DataFrame) -> dict[str, int]:
+def summary(findings: "pd.DataFrame") -> dict[str, int]:
     """Number of findings per severity (every severity present, zero included)."""
+    import pandas as pd
+
     counts = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     return {s: int(counts.get(s, 0)) for s in SEVERITIES}

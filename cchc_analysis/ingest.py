@@ -567,9 +567,7 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
     try:
         book = Workbook(path, ctx.limits)
     except WorkbookError as error:
-        record["status"] = "unreadable"
-        finding("unreadable-file", f"không đọc được tệp: {error.reason}.")
-        return result
+        return refused(source_file, ctx, error.reason)
     except Exception as error:  # pragma: no cover - last line of defence
         record["status"] = "unreadable"
         finding("unreadable-file", f"không đọc được tệp ({type(error).__name__}); đề nghị gửi lại.")
@@ -581,6 +579,16 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
         finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); đề nghị báo cho bộ phận kỹ thuật.")
     finally:
         book.close()
+    return result
+
+
+def refused(source_file: str, ctx: _Context, reason: str) -> FileResult:
+    """The result of a file that could not be read as a workbook (``reason``: Vietnamese)."""
+    result = FileResult()
+    result.record = {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
+                     "status": "unreadable", "sheet": "", "n_values": 0}
+    result.findings.append(F.make("unreadable-file", f"không đọc được tệp: {reason}.", period=ctx.period,
+                                  source_file=source_file))
     return result
 
 
@@ -971,32 +979,31 @@ def _may_be_terminal(stream) -> bool:
         return True
 
 
-#: a folder with at least this many workbooks is read by worker processes (one per core), where the
-#: platform can fork: below it, starting them costs more than they save
-POOL_MIN_FILES = 32
+#: a folder with at least this many workbooks is read by more than one worker process (one per
+#: core); a smaller one by a single worker
+POOL_MIN_FILES = 8
 _POOL_MAX_WORKERS = 8
 
 
 def pool_workers(n_files: int) -> int:
-    """How many processes read a folder of ``n_files`` workbooks: 1 (this process alone) for a
-    small folder or where processes cannot be forked, else one per usable core. The environment
-    variable ``CCHC_WORKERS`` sets the number (``1`` reads in this process)."""
-    import multiprocessing
+    """How many sandboxed worker processes (:mod:`cchc_analysis.sandbox`) read a folder of
+    ``n_files`` workbooks: one for a small folder, one per usable core (at most 8) for a larger
+    one, 0 (read in this process, each file through the reader process) where processes cannot
+    be forked. The environment variable ``CCHC_WORKERS`` sets the number (``0``: this process)."""
+    from .sandbox import can_fork
 
-    if n_files < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if multiprocessing.current_process().daemon:  # a daemonic process may not start processes
-        return 1
+    if n_files < 1 or not can_fork():
+        return 0
     wanted = os.environ.get("CCHC_WORKERS", "").strip()
     if wanted:
         try:
-            return max(1, min(int(wanted), n_files))
+            return max(0, min(int(wanted), n_files))
         except ValueError:
             pass
     if n_files < POOL_MIN_FILES:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, _POOL_MAX_WORKERS))
+    return max(1, min(cores, _POOL_MAX_WORKERS, n_files))
 
 
 #: the columns of a file's matched rows that the period's frames keep
@@ -1007,59 +1014,54 @@ def _read_one(path: Path, source_file: str, ctx: _Context) -> tuple[dict, list[d
     """:func:`read_file`, its rows kept as columns (a few lists per file rather than a dict per
     row: what a large period holds until its frames are made is several times smaller)."""
     result = read_file(path, source_file, ctx)
+    return _columns(result)
+
+
+def _columns(result: FileResult) -> tuple[dict, list[dict], dict[str, list]]:
     cells = {name: [cell[name] for cell in result.cells] for name in _SETTLE_COLUMNS}
     return result.record, result.findings, cells
 
 
-def _read_files(items: list[tuple[Path, str]], ctx: _Context):
-    """:func:`_read_one` of each ``(path, source_file)``, yielded in the order of ``items``.
+def _read_item(ctx: _Context, item: tuple[Path, str]) -> tuple[dict, list[dict], dict[str, list]]:
+    return _read_one(item[0], item[1], ctx)
 
-    A large folder is shared among forked worker processes (files are independent: the results
-    are the same, in the same order, as reading them one after the other here). Should a worker
-    die, the files not yet returned are read here."""
-    done = 0
+
+def _refused_item(ctx: _Context, item: tuple[Path, str], why: str) -> tuple[dict, list[dict], dict[str, list]]:
+    """The result of a file whose worker ran out of memory, crashed or took too long on it."""
+    from .workbook import _reader_failure
+
+    return _columns(refused(item[1], ctx, _reader_failure(why, ctx.limits).reason))
+
+
+def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):
+    """:func:`_read_one` of each ``(path, source_file)``, yielded in the order of ``items``,
+    read by sandboxed worker processes (:mod:`cchc_analysis.sandbox`): files are independent,
+    so the results are the same, in the same order, as reading them one after the other here.
+    ``on_started`` runs once the reading has begun (what this process can do meanwhile)."""
     workers = pool_workers(len(items))
-    if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
+    if workers > 0:
+        from functools import partial
 
+        from .sandbox import ordered_map
+        from .workbook import _loads
+
+        results = ordered_map(partial(_read_item, ctx), items, workers=workers,
+                              memory_mb=ctx.limits.max_reader_mb, seconds=ctx.limits.max_read_seconds,
+                              failed=partial(_refused_item, ctx), loads=_loads, on_started=on_started)
         try:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_worker_start, initargs=(ctx,))
-        except (OSError, ImportError, NotImplementedError, ValueError):
-            pool = None
-        if pool is not None:
-            chunk = max(1, min(16, len(items) // (workers * 8)))
-            try:
-                for result in pool.map(_worker_read, items, chunksize=chunk):
-                    yield result
-                    done += 1
-            except (BrokenProcessPool, OSError):
-                pass
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-    for path, source_file in items[done:]:
+            first = next(results)
+        except StopIteration:
+            return
+        except OSError:
+            pass  # no worker could start: read here
+        else:
+            yield first
+            yield from results
+            return
+    if on_started is not None:
+        on_started()
+    for path, source_file in items:
         yield _read_one(path, source_file, ctx)
-
-
-_worker_ctx: _Context | None = None
-
-
-def _worker_start(ctx: _Context) -> None:
-    global _worker_ctx
-    _worker_ctx = ctx
-    # the worker was forked: it must start its own workbook reader process, never write to the
-    # pipe of the one the parent may have running
-    from . import workbook
-
-    reader = getattr(workbook, "_Reader", None)
-    if reader is not None and isinstance(getattr(reader, "_instances", None), dict):
-        reader._instances = {}
-
-
-def _worker_read(item: tuple[Path, str]) -> tuple[dict, list[dict], dict[str, list]]:
-    return _read_one(item[0], item[1], _worker_ctx)
 
 
 def _settle(period: str, frame: pd.DataFrame, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:

@@ -299,6 +299,24 @@ class PeriodLocked(RuntimeError):
     """Another run of the same period holds its lock."""
 
 
+#: descriptors of the period locks this process holds: a forked child (a worker reading files)
+#: closes its copies at once, so the lock ends with this process, never with a lingering child
+_HELD_LOCKS: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    for fd in list(_HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextmanager
 def period_lock(root: Path | str, period: str):
     """Hold the period's lock for the duration of a check or run: two runs of one period at once
@@ -318,8 +336,10 @@ def period_lock(root: Path | str, period: str):
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
+        _HELD_LOCKS.add(handle.fileno())
         yield path
     finally:
+        _HELD_LOCKS.discard(handle.fileno())
         try:
             fcntl.flock(handle, fcntl.LOCK_UN)
         finally:

@@ -8,6 +8,7 @@ spaces and line breaks inside cells. Everything a user reads is stored NFC; ever
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache
 
@@ -79,9 +80,12 @@ def is_missing(value) -> bool:
     """True for None, NaN, pd.NA and NaT (and nothing else, whatever its type)."""
     if value is None:
         return True
+    if isinstance(value, float):
+        return value != value
+    pd = sys.modules.get("pandas")
+    if pd is None:  # not loaded: the value cannot be one of its missing markers (nor a numpy NaN)
+        return False
     try:
-        import pandas as pd
-
         return value is pd.NA or value is pd.NaT or bool(pd.isna(value))
     except (TypeError, ValueError):
         return False

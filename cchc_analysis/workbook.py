@@ -42,6 +42,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from xml.parsers import expat
 
@@ -253,24 +254,22 @@ def sniff(path: Path, limits: Limits) -> str:
 # step 2: measure a zip package, then copy it (bounded) for the reader
 
 
-def _zip_directory(path: Path, size: int, limits: Limits) -> None:
+def _zip_directory(data: bytes, limits: Limits) -> None:
     """Refuse a package whose central directory is beyond ``max_parts`` before listing it (the
     listing itself costs memory per entry)."""
-    with open(path, "rb") as handle:
-        span = min(size, 65535 + 22 + 20)
-        handle.seek(size - span)
-        tail = handle.read(span)
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or at + 22 > len(tail):
-            raise WorkbookError("tệp Excel bị hỏng hoặc bị cắt cụt (thiếu phần cuối của tệp nén); đề nghị gửi lại")
-        _sig, _disk, _cd_disk, _n_disk, entries, cd_size, _cd_offset, _comment = struct.unpack("<IHHHHIIH", tail[at : at + 22])
-        if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
-            (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
-            if offset < size:
-                handle.seek(offset)
-                record = handle.read(56)
-                if len(record) == 56 and record[:4] == b"PK\x06\x06":
-                    entries, cd_size = struct.unpack("<QQ", record[32:48])
+    size = len(data)
+    span = min(size, 65535 + 22 + 20)
+    tail = data[size - span :]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        raise WorkbookError("tệp Excel bị hỏng hoặc bị cắt cụt (thiếu phần cuối của tệp nén); đề nghị gửi lại")
+    _sig, _disk, _cd_disk, _n_disk, entries, cd_size, _cd_offset, _comment = struct.unpack("<IHHHHIIH", tail[at : at + 22])
+    if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+        (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
+        if offset < size:
+            record = data[offset : offset + 56]
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                entries, cd_size = struct.unpack("<QQ", record[32:48])
     if entries > limits.max_parts or cd_size > limits.max_parts * 1024:
         raise WorkbookError(f"tệp nén có quá nhiều phần ({entries}, giới hạn {limits.max_parts}); {_BOMB}")
 
@@ -341,12 +340,9 @@ _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _DTD_WIDE = [s.encode(enc) for s in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity") for enc in ("utf-16-le", "utf-16-be")]
 _SHEETDATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
 _ODS_TABLE = re.compile(rb"<(?:[\w.-]+:)?table\b")
-_CELL_R = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']([^\"']*)[\"']")
-_ROW_R = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']([^\"']*)[\"']")
-_CANON_CELLS = re.compile(rb"(?:[A-Z]{1,3}[1-9]\d{0,6}\n)+")
-_CANON_ROWS = re.compile(rb"(?:[1-9]\d{0,6}\n)+")
-_DIGITS = re.compile(rb"\d+")
-_LETTERS = re.compile(rb"[A-Z]+")
+#: the ``r`` attribute of any element: in a sheet, only rows ('12') and cells ('AB12') have one
+_R_VALUE = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
+_CANON_REFS = re.compile(rb"(?:[A-Z]{0,3}[1-9]\d{0,6}\n)+")
 _REPEAT = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"']([^\"']*)[\"']")
 _SI = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
 _SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s")
@@ -409,12 +405,13 @@ class _PartScanner:
     def _window(self, window: bytes) -> None:
         if self.media:
             return
-        if _DTD.search(window) or any(w in window for w in _DTD_WIDE):
+        if _DTD.search(window) or (b"\x00" in window and any(w in window for w in _DTD_WIDE)):
             raise WorkbookError(
                 f"phần '{self.part.name[:60]}' chứa khai báo DOCTYPE/ENTITY (kiểu tấn công XML 'billion laughs'); "
                 "nghi là tệp độc hại, không đọc. Đề nghị đơn vị gửi lại tệp Excel bình thường"
             )
-        self.part.strings += len(_SI.findall(window))
+        # shared strings: '<si' counts every plain one (and, harmlessly, any other tag so named)
+        self.part.strings += window.count(b"<si") + (len(_SI.findall(window)) if b":si" in window else 0)
         if not self.part.sheet and _SHEETDATA.search(window):
             self.part.sheet = True
         if self.is_ods_content and not self.part.ods_content and _ODS_TABLE.search(window):
@@ -427,30 +424,38 @@ class _PartScanner:
                     self.part.oversized = True
                     return
             return
-        cells = _CELL_R.findall(window)
-        rows = _ROW_R.findall(window)
-        if (cells and _beyond_cells(cells, self.limits)) or (rows and _beyond_rows(rows, self.limits)):
+        refs = _R_VALUE.findall(window)
+        if refs and _beyond_box(refs, self.limits.max_rows, self.limits.max_cols):
             self.part.oversized = True
 
 
-def _beyond_cells(values: list[bytes], limits: Limits) -> bool:
-    """Whether any cell reference in ``values`` is beyond the box, or not a plain reference."""
-    joined = b"\n".join(values) + b"\n"
-    if not _CANON_CELLS.fullmatch(joined):
-        return True
-    if max(map(int, _DIGITS.findall(joined))) > limits.max_rows:
-        return True
-    letters = _LETTERS.findall(joined)
-    limit = _col_letters(limits.max_cols - 1).encode()
-    longest = max(map(len, letters))
-    if longest != len(limit):
-        return longest > len(limit)
-    return max(x for x in letters if len(x) == longest) > limit
+@lru_cache(maxsize=8)
+def _box_patterns(max_rows: int, max_cols: int) -> tuple:
+    """Patterns telling whether a list of references reaches beyond ``max_rows`` x ``max_cols``:
+    row numbers with more digits than the limit's, or as many and compared; column letters alike."""
+    digits = len(str(max_rows))
+    limit = _col_letters(max_cols - 1).encode()
+    return (
+        re.compile(rb"\d{%d,}" % (digits + 1)),
+        re.compile(rb"(?<!\d)\d{%d}(?=\n)" % digits),
+        re.compile(rb"[A-Z]{%d,}" % (len(limit) + 1)),
+        re.compile(rb"(?<![A-Z])[A-Z]{%d}(?=\d)" % len(limit)),
+        limit,
+    )
 
 
-def _beyond_rows(values: list[bytes], limits: Limits) -> bool:
-    joined = b"\n".join(values) + b"\n"
-    return not _CANON_ROWS.fullmatch(joined) or max(map(int, _DIGITS.findall(joined))) > limits.max_rows
+def _beyond_box(refs: list[bytes], max_rows: int, max_cols: int) -> bool:
+    """Whether any of the ``r`` attributes of a sheet's rows and cells ('12', 'AB12') is beyond
+    the box, or is not a plain reference (then the sheet is rewritten, to be safe)."""
+    joined = b"\n".join(refs) + b"\n"
+    if not _CANON_REFS.fullmatch(joined):
+        return True
+    long_rows, edge_rows, long_cols, edge_cols, limit = _box_patterns(max_rows, max_cols)
+    if long_rows.search(joined) or long_cols.search(joined):
+        return True
+    if any(int(x) > max_rows for x in edge_rows.findall(joined)):
+        return True
+    return any(x > limit for x in edge_cols.findall(joined))
 
 
 @dataclass
@@ -458,6 +463,13 @@ class _ZipScan:
     kind: str  # xlsx | xlsb | ods
     infos: list[zipfile.ZipInfo]
     parts: dict[str, _Part]
+    #: every member's measured bytes, kept while the package is small and no sheet needs
+    #: rewriting (then the bounded copy is made from them, in memory); else None
+    members: dict[str, bytes] | None = None
+
+
+#: a package whose members inflate to more than this is copied through a temporary file
+_KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _package_kind(names: set[str], archive: zipfile.ZipFile) -> str:
@@ -481,12 +493,12 @@ def _package_kind(names: set[str], archive: zipfile.ZipFile) -> str:
     raise WorkbookError("tệp là tệp nén (.zip) nhưng không phải bảng tính Excel; đề nghị gửi Phụ lục II dạng Excel (.xlsx)")
 
 
-def _scan_zip(path: Path, limits: Limits) -> _ZipScan:
-    """Measure a zip package (see the module docstring); raise :class:`WorkbookError` to refuse."""
-    size = path.stat().st_size
-    _zip_directory(path, size, limits)
+def _scan_zip(data: bytes, limits: Limits) -> _ZipScan:
+    """Measure a zip package held in ``data`` (see the module docstring); raise
+    :class:`WorkbookError` to refuse."""
+    _zip_directory(data, limits)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             names = [i.filename for i in infos]
             if len(set(names)) != len(names):
@@ -514,22 +526,48 @@ def _scan_zip(path: Path, limits: Limits) -> _ZipScan:
     parts: dict[str, _Part] = {}
     budget = [int(limits.max_uncompressed_mb * 1024 * 1024)]
     strings = 0
-    with open(path, "rb") as handle:
-        for info in infos:
-            if info.is_dir():
-                continue
-            scanner = _PartScanner(info, limits)
-            for chunk in _member_chunks(handle, info, budget, limits):
-                scanner.feed(chunk)
-            part = scanner.finish()
-            parts[info.filename] = part
-            strings += part.strings
-            if strings > limits.max_strings:
-                raise WorkbookError(f"tệp có hơn {limits.max_strings} đoạn văn bản khác nhau; {_BOMB}")
+    members: dict[str, bytes] | None = {}
+    kept = 0
+    handle = io.BytesIO(data)
+    for info in infos:
+        if info.is_dir():
+            continue
+        scanner = _PartScanner(info, limits)
+        chunks: list[bytes] | None = [] if members is not None else None
+        for chunk in _member_chunks(handle, info, budget, limits):
+            scanner.feed(chunk)
+            if chunks is not None:
+                kept += len(chunk)
+                if kept > _KEEP_BYTES:
+                    chunks = members = None
+                else:
+                    chunks.append(chunk)
+        part = scanner.finish()
+        parts[info.filename] = part
+        if members is not None and chunks is not None:
+            members[info.filename] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if part.oversized and (part.sheet or part.ods_content):
+            members = None  # the sheet is rewritten, through a temporary file
+        strings += part.strings
+        if strings > limits.max_strings:
+            raise WorkbookError(f"tệp có hơn {limits.max_strings} đoạn văn bản khác nhau; {_BOMB}")
     workbook_part = parts.get("xl/workbook.xml")
     if workbook_part is not None and workbook_part.size > 8 * 1024 * 1024:
         raise WorkbookError(f"phần mục lục của tệp (xl/workbook.xml) lớn bất thường; {_BOMB}")
-    return _ZipScan(kind, infos, parts)
+    return _ZipScan(kind, infos, parts, members)
+
+
+def _stored_package(scan: _ZipScan) -> bytes:
+    """The bounded copy of a package whose members were kept: the same members, uncompressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+        for info in scan.infos:
+            if info.is_dir():
+                continue
+            target = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            target.compress_type = zipfile.ZIP_STORED
+            out.writestr(target, scan.members[info.filename])
+    return buffer.getvalue()
 
 
 # ---- the bounded copy of a sheet part --------------------------------------------------------
@@ -879,12 +917,13 @@ class _SheetStats:
     cols: int
 
 
-def _repack(path: Path, scan: _ZipScan, limits: Limits, dest: Path) -> dict[str, _SheetStats]:
-    """Copy the package to ``dest`` from the measured bytes, rewriting oversized sheets; return
-    the statistics of each rewritten sheet (xlsx: by part name; ods: by table name)."""
+def _repack(data: bytes, scan: _ZipScan, limits: Limits, dest: Path) -> dict[str, _SheetStats]:
+    """Copy the package ``data`` to ``dest`` from the measured bytes, rewriting oversized sheets;
+    return the statistics of each rewritten sheet (xlsx: by part name; ods: by table name)."""
     stats: dict[str, _SheetStats] = {}
     budget = [int(limits.max_uncompressed_mb * 1024 * 1024)]
-    with open(path, "rb") as handle, zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+    handle = io.BytesIO(data)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
         for info in scan.infos:
             if info.is_dir():
                 continue
@@ -935,8 +974,11 @@ def _loads(data: bytes):
     return _SafeUnpickler(io.BytesIO(data)).load()
 
 
-def _open_book(path: str):
-    return calamine.CalamineWorkbook.from_path(path)
+def _open_book(source):
+    """A calamine workbook from a path, or from the bytes of a workbook (format told by content)."""
+    if isinstance(source, (bytes, bytearray)):
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+    return calamine.CalamineWorkbook.from_path(str(source))
 
 
 def _describe_error(error: BaseException) -> tuple[str, str]:
@@ -1230,6 +1272,36 @@ def _remove_private() -> None:
         _PRIVATE["dir"] = None
 
 
+class _Members:
+    """The kept members of a package with the few :class:`zipfile.ZipFile` methods the XML facts
+    pass uses."""
+
+    def __init__(self, members: dict[str, bytes]):
+        self.members = members
+
+    def __enter__(self) -> "_Members":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def infolist(self) -> list[zipfile.ZipInfo]:
+        return [self.getinfo(name) for name in self.members]
+
+    def getinfo(self, name: str) -> zipfile.ZipInfo:
+        if name not in self.members:
+            raise KeyError(name)
+        info = zipfile.ZipInfo(name)
+        info.file_size = len(self.members[name])
+        return info
+
+    def read(self, name: str) -> bytes:
+        return self.members[name]
+
+    def open(self, name: str):
+        return io.BytesIO(self.members[name])
+
+
 @dataclass
 class _Meta:
     name: str
@@ -1239,9 +1311,11 @@ class _Meta:
 
 class Workbook:
     """An opened workbook: its sheets (read on request, bounded) and, for zip files, per-cell
-    format facts. Always :meth:`close` it (it holds a private temporary copy)."""
+    format facts. Always :meth:`close` it (it may hold a private temporary copy)."""
 
-    #: read in this process instead of the reader process (tests, or where a process cannot start)
+    #: read in this process instead of the reader process: set in the sandboxed worker processes
+    #: of :mod:`cchc_analysis.sandbox` (which are themselves memory- and time-bounded), in tests, or
+    #: where no process can be started
     in_process = False
 
     def __init__(self, path: Path, limits: Limits | None = None):
@@ -1251,6 +1325,7 @@ class Workbook:
         self._handle: int | None = None
         self._book = None
         self._stats: dict[str, _SheetStats] = {}
+        self._members: dict[str, bytes] | None = None
         self._cell_info: dict[str, dict[tuple[int, int], CellInfo] | None] = {}
         self._sheet_parts: dict[str, str] | None = None
         self._percent_styles: set[int] | None = None
@@ -1258,28 +1333,62 @@ class Workbook:
         self._deadline = time.monotonic() + self.limits.max_read_seconds
         self.container = sniff(self.path, self.limits)
         try:
-            stem = _private_name()
             if self.container == "zip":
-                scan = _scan_zip(self.path, self.limits)
+                data = self._read_bytes()
+                scan = _scan_zip(data, self.limits)
                 self.kind = scan.kind
-                self._source = self._tmp = stem.with_suffix(f".{scan.kind}")
-                try:
-                    self._stats = _repack(self.path, scan, self.limits, self._source)
-                except OSError as error:
-                    raise WorkbookError(f"không tạo được bản đọc tạm của tệp ({type(error).__name__})") from error
+                if scan.members is not None:
+                    # the usual case: the bounded copy is made in memory from the measured bytes
+                    self._members = scan.members
+                    package = _stored_package(scan)
+                    del data, scan
+                    self._source = package if self.in_process else self._private_copy(package)
+                else:
+                    self._source = self._tmp = _private_name().with_suffix(f".{scan.kind}")
+                    try:
+                        self._stats = _repack(data, scan, self.limits, self._source)
+                    except OSError as error:
+                        raise WorkbookError(f"không tạo được bản đọc tạm của tệp ({type(error).__name__})") from error
             else:
                 self.kind = "xls"
-                self._source = self.path
-                if self.path.suffix != ".xls":  # the reader picks the format by the name
-                    self._source = self._tmp = stem.with_suffix(".xls")
-                    try:
-                        os.symlink(self.path.resolve(), self._source)
-                    except OSError:
-                        shutil.copyfile(self.path, self._source)
+                if self.in_process:
+                    self._source = self._read_bytes()  # what was sniffed is what is read
+                else:
+                    self._source = self.path
+                    if self.path.suffix != ".xls":  # the reader picks the format by the name
+                        self._source = self._tmp = _private_name().with_suffix(".xls")
+                        try:
+                            os.symlink(self.path.resolve(), self._source)
+                        except OSError:
+                            shutil.copyfile(self.path, self._source)
             self.metadata = self._open()
         except BaseException:
             self.close()
             raise
+
+    def _read_bytes(self) -> bytes:
+        """The whole file (its size was bounded by :func:`sniff`; a file that grew since is refused)."""
+        limit = int(self.limits.max_file_mb * 1024 * 1024)
+        try:
+            with open(self.path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size  # read(n) would reserve n bytes up front
+                data = handle.read(min(size, limit)) + handle.read(1)
+        except OSError as error:
+            raise WorkbookError(f"không mở được tệp ({type(error).__name__}); đề nghị gửi lại") from error
+        if len(data) > limit:
+            raise WorkbookError(f"tệp quá lớn (giới hạn {self.limits.max_file_mb:g} MB); Phụ lục II chỉ cần một bảng nhỏ")
+        return data
+
+    def _private_copy(self, package: bytes) -> Path:
+        """Write the bounded copy where the reader process can open it."""
+        self._tmp = _private_name().with_suffix(f".{self.kind}")
+        try:
+            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(package)
+        except OSError as error:
+            raise WorkbookError(f"không tạo được bản đọc tạm của tệp ({type(error).__name__})") from error
+        return self._tmp
 
     # ---- reading through the reader process (or in process)
 
@@ -1304,7 +1413,7 @@ class Workbook:
     def _request_here(self, request: tuple):
         try:
             if request[0] == "open":
-                self._book = _open_book(request[1])
+                self._book = _open_book(self._source)
                 meta = [(m.name, str(m.visible), str(m.typ)) for m in self._book.sheets_metadata]
                 return ("ok", 0, meta)
             if request[0] == "sheet":
@@ -1324,7 +1433,7 @@ class Workbook:
         return WorkbookError(f"không mở được tệp ({detail}); đề nghị gửi lại")
 
     def _open(self) -> list[_Meta]:
-        reply = self._request(("open", str(self._source)))
+        reply = self._request(("open", self._source if self.in_process else str(self._source)))
         self._handle = reply[1]
         return [_Meta(*m) for m in reply[2]]
 
@@ -1373,8 +1482,15 @@ class Workbook:
                 self._sheet_parts = {}
         return self._sheet_parts
 
+    def _archive(self):
+        """The bounded copy's members: the kept bytes (a mapping with ``read``/``open``/sizes) or
+        the temporary zip file."""
+        if self._members is not None:
+            return _Members(self._members)
+        return zipfile.ZipFile(self._source)
+
     def _read_parts(self) -> None:
-        with zipfile.ZipFile(self._source) as archive:
+        with self._archive() as archive:
             sizes = {i.filename: i.file_size for i in archive.infolist()}
             if "xl/workbook.xml" not in sizes or sizes["xl/workbook.xml"] > _MAX_FACTS_PART:
                 return
@@ -1448,7 +1564,7 @@ class Workbook:
             part = self._parts().get(sheet)
             if not part:
                 return None
-            with zipfile.ZipFile(self._source) as archive:
+            with self._archive() as archive:
                 if archive.getinfo(part).file_size > _MAX_FACTS_PART:
                     return None
                 data = archive.read(part)
@@ -1494,6 +1610,7 @@ class Workbook:
             except Exception:
                 pass
         self._book = None
+        self._members = None
         if self._tmp is not None:
             try:
                 self._tmp.unlink()

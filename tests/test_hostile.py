@@ -864,9 +864,10 @@ def run_measured(args: list[str], root: Path, timeout: float, **env) -> tuple[in
         return proc.returncode, out.read(), err.read(), usage.ru_maxrss
 
 
-@pytest.mark.parametrize("workers", ["1", "3"])
+@pytest.mark.parametrize("workers", ["0", "1", "3"])
 def test_cli_ingest_of_every_hostile_file_at_once(hostile, workers):
-    """Read in this process, then by forked worker processes (each with its own reader)."""
+    """Read in this process (each file through the reader process), then by one and by three
+    sandboxed worker processes."""
     root = hostile.parents[2]
     shutil.rmtree(root / "data" / "processed", ignore_errors=True)
     code, stdout, stderr, peak_kib = run_measured(["ingest", "--period", PERIOD], root, timeout=120,  # the acceptance bound
