@@ -9,12 +9,15 @@ Loading validates the files and raises :class:`CatalogueError` with one line per
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .config import CATALOGUE_DIR, PACKAGE_DATA
 from .text import nfc
+
+if TYPE_CHECKING:  # pandas is loaded only by the frame-returning functions (ingest needs none)
+    import pandas as pd
 
 KINDS = ("group", "count", "percent", "code", "score")
 LEVELS = ("province", "district", "commune")
@@ -68,8 +71,8 @@ def parse_choices(text: str) -> dict[int, str]:
     return choices
 
 
-def load_units(root: Path | None = None) -> pd.DataFrame:
-    """The units registry: columns ``code, name, level, aliases`` (aliases: list of str).
+def unit_records(root: Path | None = None) -> list[dict]:
+    """The units registry as plain rows ``code, name, level, aliases`` (aliases: list of str).
 
     The workspace's ``catalogue/units.csv``, when present, replaces the package's; an analyst adds
     a commune or another unit there without touching code.
@@ -91,23 +94,50 @@ def load_units(root: Path | None = None) -> pd.DataFrame:
             problems.append(f"{path.name} dòng {number}: đơn vị '{code}' thiếu tên (name).")
     if problems:
         raise CatalogueError("\n".join(problems))
-    frame = pd.DataFrame(rows, columns=UNIT_COLUMNS).fillna("")
-    frame["aliases"] = [
-        [a.strip() for a in str(aliases).split("|") if a.strip()] + [name, code]
-        for aliases, name, code in zip(frame["aliases"], frame["name"], frame["code"])
-    ]
-    return frame
+    records = []
+    for row in rows:
+        record = {column: row.get(column) or "" for column in UNIT_COLUMNS}
+        record["aliases"] = [a.strip() for a in str(record["aliases"]).split("|") if a.strip()] + [
+            record["name"], record["code"]]
+        records.append(record)
+    return records
 
 
-def validate_catalogue(frame: pd.DataFrame, unit_codes: set[str], source: str = "indicators.csv") -> list[str]:
-    """Every problem of a catalogue frame, one Vietnamese line each (empty list when it is sound)."""
+def load_units(root: Path | None = None) -> "pd.DataFrame":
+    """:func:`unit_records` as a frame with columns ``code, name, level, aliases``."""
+    return units_frame(unit_records(root))
+
+
+def units_frame(records: list[dict]) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame(records, columns=UNIT_COLUMNS)
+
+
+def _records(table) -> list[dict]:
+    """Rows of a frame, or of a list of dicts, as dicts."""
+    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+
+
+class _Row:
+    """A dict's keys as attributes (the checks below read like the CSV's columns)."""
+
+    def __init__(self, row: dict):
+        self.__dict__.update(row)
+
+
+def validate_catalogue(frame, unit_codes: set[str], source: str = "indicators.csv") -> list[str]:
+    """Every problem of a catalogue (a frame or a list of rows), one Vietnamese line each (empty
+    list when it is sound)."""
     problems: list[str] = []
-    missing = [c for c in INDICATOR_COLUMNS if c not in frame.columns]
+    columns = list(frame.columns) if hasattr(frame, "columns") else (list(frame[0]) if frame else INDICATOR_COLUMNS)
+    missing = [c for c in INDICATOR_COLUMNS if c not in columns]
     if missing:
         return [f"{source}: thiếu cột {', '.join(missing)}."]
-    ids = set(frame["id"])
+    rows = [_Row(r) for r in _records(frame)]
+    ids = {row.id for row in rows}
     seen: set[str] = set()
-    for number, row in enumerate(frame.itertuples(index=False), start=2):
+    for number, row in enumerate(rows, start=2):
         where = f"{source} dòng {number} (chỉ tiêu '{row.id}')"
         if not row.id:
             problems.append(f"{source} dòng {number}: thiếu mã chỉ tiêu (id).")
@@ -148,32 +178,50 @@ def validate_catalogue(frame: pd.DataFrame, unit_codes: set[str], source: str = 
     return problems
 
 
-def load_catalogue(year: int = 2021, root: Path | None = None) -> pd.DataFrame:
+def catalogue_records(year: int = 2021, root: Path | None = None) -> list[dict]:
+    """The indicator catalogue in force for ``year``, validated, as plain rows (see
+    :func:`load_catalogue` for the columns; ``min``/``max`` are NaN when unbounded)."""
+    path = catalogue_file(year, "indicators.csv", root)
+    rows = _read_csv(path)
+    header = list(rows[0]) if rows else []
+    rows = [{column: row.get(column) or "" for column in dict.fromkeys(header + INDICATOR_COLUMNS)} for row in rows]
+    units = unit_records(root)
+    problems = validate_catalogue(rows, {u["code"] for u in units}, source=f"{path.parent.name}/{path.name}")
+    if problems:
+        raise CatalogueError("\n".join(problems))
+    records = []
+    for order, row in enumerate(rows):
+        record = {column: row[column] for column in INDICATOR_COLUMNS}
+        record["cumulative"] = str(record["cumulative"]).lower() == "true"
+        for bound in ("min", "max"):
+            try:
+                record[bound] = float(record[bound]) if record[bound] != "" else math.nan
+            except ValueError:
+                record[bound] = math.nan
+        record["section"] = record["id"].split(".")[0]
+        record["order"] = order
+        records.append(record)
+    return records
+
+
+def load_catalogue(year: int = 2021, root: Path | None = None) -> "pd.DataFrame":
     """The indicator catalogue in force for ``year``, validated.
 
     Columns: ``id, printed, parent, name, description, unit, kind, choices, owner, note, levels,
     cumulative (bool), combine, min, max (float, NaN when unbounded), section, order`` — ``section``
     the top-level id ("1".."7"), ``order`` the row's position in the letter.
     """
-    path = catalogue_file(year, "indicators.csv", root)
-    frame = pd.DataFrame(_read_csv(path))
-    for column in INDICATOR_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame = frame.fillna("")
-    units = load_units(root)
-    problems = validate_catalogue(frame, set(units["code"]), source=f"{path.parent.name}/{path.name}")
-    if problems:
-        raise CatalogueError("\n".join(problems))
-    frame = frame[INDICATOR_COLUMNS].copy()
-    frame["cumulative"] = frame["cumulative"].str.lower().eq("true")
-    for bound in ("min", "max"):
-        frame[bound] = pd.to_numeric(frame[bound].replace("", None), errors="coerce").astype(float)
-    frame["section"] = frame["id"].str.split(".").str[0]
-    frame["order"] = range(len(frame))
-    return frame.reset_index(drop=True)
+    return catalogue_frame(catalogue_records(year, root))
 
 
-def value_rows(catalogue: pd.DataFrame) -> pd.DataFrame:
+def catalogue_frame(records: list[dict]) -> "pd.DataFrame":
+    """:func:`catalogue_records` as the frame :func:`load_catalogue` returns."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records, columns=INDICATOR_COLUMNS + ["section", "order"])
+    return frame.astype({"cumulative": bool, "min": float, "max": float, "order": "int64", "section": object})
+
+
+def value_rows(catalogue: "pd.DataFrame") -> "pd.DataFrame":
     """The catalogue rows that carry a value (every kind but ``group``)."""
     return catalogue[catalogue["kind"] != "group"]

@@ -24,16 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import findings as F
-from .catalogue import load_catalogue, load_units, parse_choices
+from .catalogue import _records, catalogue_records, parse_choices, unit_records
 from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
 from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, expected_text, parse_value
 from .periods import Period, period_in_text
 from .text import fold, nfc
 from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference
+
+if TYPE_CHECKING:  # the reading itself needs no pandas: only the frames of IngestResult do
+    import pandas as pd
 
 VALUE_COLUMNS = ["period", "unit", "indicator", "value", "raw", "source_file", "sheet", "row", "superseded"]
 CELL_COLUMNS = ["unit", "indicator", "status", "source_file", "sheet", "row"]
@@ -525,7 +527,7 @@ def submission_times(raw_dir: Path, timezone: str = "Asia/Ho_Chi_Minh",
 @dataclass
 class _Context:
     period: str
-    catalogue: pd.DataFrame
+    catalogue: object  # the catalogue as given (rows or frame)
     matcher: IndicatorMatcher
     units: UnitMatcher
     limits: Limits
@@ -870,35 +872,74 @@ def _settle_fractions(percent_rows: list[tuple[dict, float]], sheet: SheetData, 
 class IngestResult:
     """Everything read from one period's folder (frames described in the module docstring)."""
 
-    values: pd.DataFrame
-    findings: pd.DataFrame
-    cells: pd.DataFrame
-    files: pd.DataFrame
+    values: "pd.DataFrame"
+    findings: "pd.DataFrame"
+    cells: "pd.DataFrame"
+    files: "pd.DataFrame"
 
     def summary(self) -> dict:
         live = self.values[~self.values["superseded"]] if len(self.values) else self.values
         return {
             "files": len(self.files),
-            "units": sorted(u for u in self.files.get("unit", pd.Series(dtype=str)).unique() if u),
+            "units": sorted(u for u in self.files["unit"].unique() if u) if "unit" in self.files else [],
             "values": int(live["value"].notna().sum()) if len(live) else 0,
             "findings": F.summary(self.findings),
         }
 
 
-def _specs(catalogue: pd.DataFrame) -> dict[str, dict]:
+@dataclass
+class Collected:
+    """The same as :class:`IngestResult` as plain columns and rows, before any frame is made
+    (what ``cchc ingest`` writes without loading pandas)."""
+
+    period: str
+    values: dict[str, list]  # VALUE_COLUMNS
+    cells: dict[str, list]  # CELL_COLUMNS
+    files: list[dict]  # FILE_COLUMNS
+    findings: list[dict]  # FINDING_COLUMNS
+
+    def summary(self) -> dict:
+        live = [v for v, old in zip(self.values["value"], self.values["superseded"]) if not old]
+        counts = Counter(item["severity"] for item in self.findings)
+        return {
+            "files": len(self.files),
+            "units": sorted({f["unit"] for f in self.files if f["unit"]}),
+            "values": sum(1 for v in live if v == v),
+            "findings": {severity: counts.get(severity, 0) for severity in F.SEVERITIES},
+        }
+
+    def frames(self) -> IngestResult:
+        import pandas as pd
+
+        files = pd.DataFrame(self.files, columns=FILE_COLUMNS)
+        if self.values["unit"]:
+            values = pd.DataFrame(self.values, columns=VALUE_COLUMNS)
+            values = values.astype({"value": float, "raw": str, "row": "Int64", "superseded": bool})
+        else:
+            values = pd.DataFrame(columns=VALUE_COLUMNS).astype({"value": float, "row": "Int64", "superseded": bool})
+        if self.cells["unit"]:
+            cells = pd.DataFrame(self.cells, columns=CELL_COLUMNS).astype({"row": "Int64"})
+        else:
+            cells = pd.DataFrame(columns=CELL_COLUMNS)
+        return IngestResult(values=values, findings=F.frame(self.findings), cells=cells, files=files)
+
+
+def _specs(catalogue) -> dict[str, dict]:
     specs = {}
-    for row in catalogue.itertuples(index=False):
-        specs[row.id] = {
-            "kind": row.kind, "name": row.name, "unit": row.unit, "parent": row.parent,
-            "choices": parse_choices(row.choices) if row.kind == "code" else {},
-            "min": None if pd.isna(row.min) else float(row.min),
-            "max": None if pd.isna(row.max) else float(row.max),
+    for row in _records(catalogue):
+        low, high = row["min"], row["max"]
+        specs[row["id"]] = {
+            "kind": row["kind"], "name": row["name"], "unit": row["unit"], "parent": row["parent"],
+            "choices": parse_choices(row["choices"]) if row["kind"] == "code" else {},
+            "min": None if low is None or low != low else float(low),
+            "max": None if high is None or high != high else float(high),
         }
     return specs
 
 
-def make_context(period: str, catalogue: pd.DataFrame, units: pd.DataFrame, settings: dict | None = None) -> _Context:
-    """Everything :func:`read_file` needs to read files of ``period``."""
+def make_context(period: str, catalogue, units, settings: dict | None = None) -> _Context:
+    """Everything :func:`read_file` needs to read files of ``period`` (``catalogue`` and ``units``
+    as rows, :func:`~cchc_analysis.catalogue.catalogue_records`, or as frames)."""
     return _Context(Period.parse(period).id, catalogue, IndicatorMatcher(catalogue), UnitMatcher(units),
                     Limits.from_settings(settings or {}), _specs(catalogue))
 
@@ -922,17 +963,35 @@ def ingest(
     period: str,
     raw_dir: Path,
     *,
-    catalogue: pd.DataFrame | None = None,
-    units: pd.DataFrame | None = None,
+    catalogue=None,
+    units=None,
     settings: dict | None = None,
     root: Path | None = None,
     progress: bool | None = None,
 ) -> IngestResult:
-    """Read every workbook of a period's folder. ``progress`` None shows a bar for many files."""
+    """Read every workbook of a period's folder into frames. ``progress`` None shows a bar for
+    many files."""
+    return collect(period, raw_dir, catalogue=catalogue, units=units, settings=settings, root=root,
+                   progress=progress).frames()
+
+
+def collect(
+    period: str,
+    raw_dir: Path,
+    *,
+    catalogue=None,
+    units=None,
+    settings: dict | None = None,
+    root: Path | None = None,
+    progress: bool | None = None,
+    on_started=None,
+) -> Collected:
+    """:func:`ingest` without pandas: the values, cells, files and findings as plain columns and
+    rows. ``on_started`` runs in this process once the worker processes are reading."""
     period = Period.parse(period).id
     raw_dir = Path(raw_dir)
-    catalogue = catalogue if catalogue is not None else load_catalogue(Period.parse(period).year, root)
-    units = units if units is not None else load_units(root)
+    catalogue = catalogue if catalogue is not None else catalogue_records(Period.parse(period).year, root)
+    units = units if units is not None else unit_records(root)
     ctx = make_context(period, catalogue, units, settings)
     workbooks, others = list_files(raw_dir)
     all_findings: list[dict] = []
@@ -946,7 +1005,7 @@ def ingest(
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
     items = [(path, path.relative_to(raw_dir).as_posix()) for path in workbooks]
-    iterator = _read_files(items, ctx)
+    iterator = _read_files(items, ctx, on_started)
     if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
         from tqdm import tqdm
 
@@ -959,16 +1018,14 @@ def ingest(
         all_findings += found
         for name, column in cells.items():
             columns[name] += column
-    files = pd.DataFrame(records, columns=FILE_COLUMNS)
-    frame = pd.DataFrame(columns, columns=list(_SETTLE_COLUMNS))
-    del columns  # the frame holds them now
-    values, cell_frame, more, replaced_at = _settle(period, frame, files)
+    values, cells, more, replaced_at = _settle(period, columns, records)
+    del columns
     for item in all_findings:
         if (item["source_file"], item["sheet"], item["row"]) in replaced_at and item["severity"] != "info":
             item["severity"] = "info"
             item["message"] += " (Tệp này đã được thay bằng tệp gửi sau; chỉ để tham khảo.)"
     all_findings += more
-    return IngestResult(values=values, findings=F.frame(all_findings), cells=cell_frame, files=files)
+    return Collected(period, values, cells, [{c: r.get(c) for c in FILE_COLUMNS} for r in records], all_findings)
 
 
 def _may_be_terminal(stream) -> bool:
@@ -1064,60 +1121,79 @@ def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):
         yield _read_one(path, source_file, ctx)
 
 
-def _settle(period: str, frame: pd.DataFrame, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Order submissions, mark superseded values and report repeated files and rows. ``frame``:
-    the matched rows of every file (columns :data:`_SETTLE_COLUMNS`)."""
+def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[dict, dict, list[dict], set]:
+    """Order submissions, mark superseded values and report repeated files and rows.
+    ``columns``: the matched rows of every file (:data:`_SETTLE_COLUMNS`); returns the values
+    and cells columns, the findings, and where the superseded values were."""
     out: list[dict] = []
-    # files in the order they were received (ties: by name); the rank sorts like the pair
-    received = sorted((row.received_at, row.source_file) for row in files.itertuples())
+    # files in the order they were received (ties: by name)
+    received = sorted((record["received_at"], record["source_file"]) for record in files)
     order = {source: rank for rank, (_, source) in enumerate(received)}
-    if frame.empty:
-        values = pd.DataFrame(columns=VALUE_COLUMNS)
-        values = values.astype({"value": float, "row": "Int64", "superseded": bool})
-        return values, pd.DataFrame(columns=CELL_COLUMNS), out, set()
-    frame["_order"] = frame["source_file"].map(order)
-    frame = frame.sort_values(["unit", "_order", "sheet", "row"], kind="stable").reset_index(drop=True)
-    written = frame[frame["status"] != EMPTY].copy()
-    written["superseded"] = written.duplicated(["unit", "indicator"], keep="last")
+    unit, indicator, status = columns["unit"], columns["indicator"], columns["status"]
+    value, raw, source, sheet, row = (columns[c] for c in ("value", "raw", "source_file", "sheet", "row"))
+    # by unit, then in the order the files came, then where in the file
+    ranked = sorted(range(len(unit)), key=lambda i: (unit[i], order[source[i]], sheet[i], row[i]))
+    written = [i for i in ranked if status[i] != EMPTY]
+    # a later value of the same unit and indicator supersedes an earlier one
+    superseded: dict[int, bool] = {}
+    seen: set[tuple[str, str]] = set()
+    for i in reversed(written):
+        key = (unit[i], indicator[i])
+        superseded[i] = key in seen
+        seen.add(key)
+    replaced_in = Counter(source[i] for i in written if superseded[i])
     # repeated files of one unit
-    replaced_in = Counter(written.loc[written["superseded"], "source_file"].tolist())
-    ok_files = files[files["status"] == "ok"].copy()
-    ok_files["_order"] = ok_files["source_file"].map(order)
-    for unit, group in ok_files.sort_values("_order").groupby("unit"):
+    by_unit: dict[str, list[dict]] = {}
+    for record in sorted((r for r in files if r["status"] == "ok"), key=lambda r: order[r["source_file"]]):
+        by_unit.setdefault(record["unit"], []).append(record)
+    for code in sorted(by_unit):
+        group = by_unit[code]
         if len(group) < 2:
             continue
-        latest = group.iloc[-1]
-        for earlier in group.iloc[:-1].itertuples():
-            replaced = replaced_in.get(earlier.source_file, 0)
+        latest = group[-1]
+        for earlier in group[:-1]:
+            replaced = replaced_in.get(earlier["source_file"], 0)
             out.append(F.make(
                 "duplicate-submission",
-                f"đơn vị {unit} gửi nhiều tệp: '{earlier.source_file}' (nhận {_stamp(earlier.received_at)}) và "
-                f"'{latest.source_file}' (nhận {_stamp(latest.received_at)}); số liệu của tệp gửi sau được dùng, "
+                f"đơn vị {code} gửi nhiều tệp: '{earlier['source_file']}' (nhận {_stamp(earlier['received_at'])}) và "
+                f"'{latest['source_file']}' (nhận {_stamp(latest['received_at'])}); số liệu của tệp gửi sau được dùng, "
                 f"{replaced} số liệu của tệp trước bị thay thế.",
-                period=period, unit=unit, source_file=earlier.source_file))
+                period=period, unit=code, source_file=earlier["source_file"]))
     # the same indicator twice in one file
-    same_file = written[written.duplicated(["unit", "indicator", "source_file"], keep=False)]
-    for (unit, indicator, source), group in same_file.groupby(["unit", "indicator", "source_file"]):
-        rows = ", ".join(str(r) for r in group["row"])
-        distinct = group["value"].dropna().unique()
-        last = group.iloc[-1]
-        if len(distinct) > 1 or group["raw"].nunique() > 1 and len(distinct) != 1:
+    same_file: dict[tuple[str, str, str], list[int]] = {}
+    for i in written:
+        same_file.setdefault((unit[i], indicator[i], source[i]), []).append(i)
+    for (code, ind, src), group in sorted(same_file.items(), key=lambda item: item[0]):
+        if len(group) < 2:
+            continue
+        rows = ", ".join(str(row[i]) for i in group)
+        distinct = list(dict.fromkeys(value[i] for i in group if value[i] == value[i]))
+        last = group[-1]
+        if len(distinct) > 1 or len({raw[i] for i in group}) > 1 and len(distinct) != 1:
             out.append(F.make("conflict",
-                              f"chỉ tiêu {indicator} được ghi {len(group)} lần (dòng {rows}) với giá trị khác nhau "
-                              f"({', '.join(group['raw'])}); dùng giá trị ở dòng {last['row']}. Đề nghị chỉ giữ một dòng đúng.",
-                              period=period, unit=unit, indicator=indicator, source_file=source, sheet=last["sheet"],
-                              row=int(last["row"])))
+                              f"chỉ tiêu {ind} được ghi {len(group)} lần (dòng {rows}) với giá trị khác nhau "
+                              f"({', '.join(raw[i] for i in group)}); dùng giá trị ở dòng {row[last]}. Đề nghị chỉ giữ một dòng đúng.",
+                              period=period, unit=code, indicator=ind, source_file=src, sheet=sheet[last],
+                              row=int(row[last])))
         else:
             out.append(F.make("duplicate-row",
-                              f"chỉ tiêu {indicator} được ghi {len(group)} lần (dòng {rows}) cùng giá trị.",
-                              period=period, unit=unit, indicator=indicator, source_file=source, sheet=last["sheet"],
-                              row=int(last["row"])))
-    replaced = written[written["superseded"]]
-    replaced_at = set(zip(replaced["source_file"], replaced["sheet"], replaced["row"]))
-    values = written.assign(period=period)[VALUE_COLUMNS].reset_index(drop=True)
-    values = values.astype({"value": float, "raw": str, "row": "Int64", "superseded": bool})
-    cell_frame = frame[CELL_COLUMNS].astype({"row": "Int64"}).reset_index(drop=True)
-    return values, cell_frame, out, replaced_at
+                              f"chỉ tiêu {ind} được ghi {len(group)} lần (dòng {rows}) cùng giá trị.",
+                              period=period, unit=code, indicator=ind, source_file=src, sheet=sheet[last],
+                              row=int(row[last])))
+    replaced_at = {(source[i], sheet[i], row[i]) for i in written if superseded[i]}
+    values = {
+        "period": [period] * len(written),
+        "unit": [unit[i] for i in written],
+        "indicator": [indicator[i] for i in written],
+        "value": [float(value[i]) for i in written],
+        "raw": [str(raw[i]) for i in written],
+        "source_file": [source[i] for i in written],
+        "sheet": [sheet[i] for i in written],
+        "row": [row[i] for i in written],
+        "superseded": [superseded[i] for i in written],
+    }
+    cells = {name: [columns[name][i] for i in ranked] for name in CELL_COLUMNS}
+    return values, cells, out, replaced_at
 
 
 def _stamp(value) -> str:

@@ -14,8 +14,6 @@ from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-import pandas as pd
-
 from .text import contains_compact, contains_phrase, fold, nfc
 
 _CODE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})*)[.,]?$")
@@ -137,14 +135,21 @@ def _adjust(score: float, a: str, b: str, digits_differ: bool) -> float:
     return score
 
 
+def _records(table) -> list[dict]:
+    """Rows of a frame, or of a list of dicts, as dicts."""
+    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+
+
 class UnitMatcher:
     """Recognise the registry's units in titles and file names."""
 
-    def __init__(self, units: pd.DataFrame):
-        self.names = dict(zip(units["code"], units["name"]))
+    def __init__(self, units):
+        """``units``: the registry (:func:`~cchc_analysis.catalogue.unit_records`, or its frame)."""
+        rows = _records(units)
+        self.names = {row["code"]: row["name"] for row in rows}
         self.full: list[tuple[str, list[str], int]] = []
         self.abbreviations: list[tuple[str, str, int]] = []
-        for code, aliases in zip(units["code"], units["aliases"]):
+        for code, aliases in ((row["code"], row["aliases"]) for row in rows):
             for alias in aliases:
                 words = fold(alias).split()
                 compact = "".join(words)
@@ -190,24 +195,27 @@ class IndicatorMatcher:
     #: with the code agreeing, a name this close is enough
     NAME_WITH_CODE = 0.45
 
-    def __init__(self, catalogue: pd.DataFrame):
+    def __init__(self, catalogue):
+        """``catalogue``: the indicators (:func:`~cchc_analysis.catalogue.catalogue_records`, or
+        its frame)."""
+        rows = _records(catalogue)
         self.catalogue = catalogue
-        self.kind = dict(zip(catalogue["id"], catalogue["kind"]))
-        self.parent = dict(zip(catalogue["id"], catalogue["parent"]))
-        self.ids = list(catalogue["id"])
+        self.kind = {row["id"]: row["kind"] for row in rows}
+        self.parent = {row["id"]: row["parent"] for row in rows}
+        self.ids = [row["id"] for row in rows]
         self.id_set = set(self.ids)
         self.names: dict[str, list[str]] = {}
         self.by_printed: dict[str, list[str]] = {}
         self.exact: dict[str, list[str]] = {}
-        for row in catalogue.itertuples(index=False):
-            forms = {fold(row.name), fold(f"{row.name} {row.description}")}
+        for row in rows:
+            forms = {fold(row["name"]), fold(f"{row['name']} {row['description']}")}
             forms |= {f.rstrip(" ") for f in forms}
-            self.names[row.id] = sorted(forms, key=len)
+            self.names[row["id"]] = sorted(forms, key=len)
             for form in forms:
-                self.exact.setdefault(form, []).append(row.id)
-            printed = normalise_code(row.printed)
+                self.exact.setdefault(form, []).append(row["id"])
+            printed = normalise_code(row["printed"])
             if printed:
-                self.by_printed.setdefault(printed, []).append(row.id)
+                self.by_printed.setdefault(printed, []).append(row["id"])
         self._forms = {indicator: [_Form(f) for f in forms] for indicator, forms in self.names.items()}
         self._index = {indicator: i for i, indicator in enumerate(self.ids)}
         self._match = lru_cache(maxsize=16384)(self._match_uncached)

@@ -14,97 +14,32 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import findings as F
-from .catalogue import load_catalogue, load_units
+from .catalogue import catalogue_frame, catalogue_records, unit_records, units_frame
 from .config import Workspace, deadline
-from .ingest import IngestResult, ingest
+from .ingest import CELL_COLUMNS, FILE_COLUMNS, VALUE_COLUMNS, Collected, IngestResult, collect, ingest
 from .periods import Period
-from .safety import restore_frame, safe_frame
+from .store import datetime_texts, write_csv, write_folder, write_parquet
+
+if TYPE_CHECKING:  # pandas is loaded by check/run, not by ingest (see store.py)
+    import pandas as pd
 
 
-def _open_folder(path: Path) -> None:
-    """mkdtemp makes folders readable by their owner only; give them the usual permissions."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o777 & ~mask)
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two existing paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where
-    the system or the file system cannot."""
-    import ctypes
-    import errno
-
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def _recover(out_dir: Path) -> None:
-    """A run killed between the two renames of the fallback below left the previous outputs in
-    ``.<name>.old-<pid>``: put them back."""
-    if out_dir.exists():
-        return
-    olds = sorted(out_dir.parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if olds:
-        os.replace(olds[-1], out_dir)
-
-
-def _sweep(out_dir: Path, older_than: float = 3600) -> None:
-    """Remove staging folders that a killed run left beside ``out_dir`` (an hour old or more)."""
-    import time
-
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.*"):
-        if leftover.is_dir() and ".old-" not in leftover.name:
-            try:
-                if time.time() - leftover.stat().st_mtime > older_than:
-                    shutil.rmtree(leftover, ignore_errors=True)
-            except OSError:
-                pass
-
-
-def write_frames(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
+def write_frames(out_dir: Path, frames: dict[str, "pd.DataFrame"]) -> None:
     """Write ``name -> frame`` (``.parquet`` or ``.csv`` by the name) into ``out_dir`` atomically:
     all files land together, replacing what the folder held before."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _recover(out_dir)
-    _sweep(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    _open_folder(staging)
-    try:
-        for name, frame in frames.items():
-            target = staging / name
-            if name.endswith(".parquet"):
+
+    def writer(frame):
+        def write(target: Path) -> None:
+            if target.name.endswith(".parquet"):
                 frame.to_parquet(target, index=False)
             else:
                 frame.to_csv(target, index=False, encoding="utf-8")
-        if out_dir.exists():
-            if not _exchange(staging, out_dir):  # after an exchange, staging holds the old outputs
-                old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-                os.replace(out_dir, old)
-                os.replace(staging, out_dir)
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        return write
+
+    write_folder(out_dir, {name: writer(frame) for name, frame in frames.items()})
 
 
 def write_files(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
@@ -125,7 +60,9 @@ def write_files(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
                 os.unlink(temp)
 
 
-def ingest_frames(result: IngestResult) -> dict[str, pd.DataFrame]:
+def ingest_frames(result: IngestResult) -> dict[str, "pd.DataFrame"]:
+    from .safety import safe_frame
+
     return {
         "values.parquet": result.values,
         "findings.csv": safe_frame(result.findings),
@@ -134,61 +71,71 @@ def ingest_frames(result: IngestResult) -> dict[str, pd.DataFrame]:
     }
 
 
+VALUE_TYPES = {"period": "str", "unit": "str", "indicator": "str", "value": "float", "raw": "str",
+               "source_file": "str", "sheet": "str", "row": "Int64", "superseded": "bool"}
+CELL_TYPES = {"unit": "str", "indicator": "str", "status": "str", "source_file": "str", "sheet": "str", "row": "Int64"}
+
+
+def ingest_writers(collected: Collected) -> dict:
+    """The files of :func:`ingest_frames`, written from plain columns (no pandas; the same files)."""
+    findings = [[("" if f.get(c) is None else str(f[c])) if c != "row" else f.get("row") for c in F.FINDING_COLUMNS]
+                for f in collected.findings]
+    files = [[r.get(c) for c in FILE_COLUMNS] for r in collected.files]
+    at = FILE_COLUMNS.index("received_at")
+    for row, text in zip(files, datetime_texts([r[at] for r in files])):
+        row[at] = text
+    return {
+        "values.parquet": lambda path: write_parquet(path, {c: collected.values[c] for c in VALUE_COLUMNS}, VALUE_TYPES),
+        "findings.csv": lambda path: write_csv(path, F.FINDING_COLUMNS, findings),
+        "cells.parquet": lambda path: write_parquet(path, {c: collected.cells[c] for c in CELL_COLUMNS}, CELL_TYPES),
+        "files.csv": lambda path: write_csv(path, FILE_COLUMNS, files),
+    }
+
+
+def _load_parquet_writer() -> None:
+    """Imported while the worker processes read (this process is idle then)."""
+    import pyarrow.parquet  # noqa: F401
+
+
 def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Path | None = None,
-               progress: bool | None = None) -> tuple[IngestResult, Path]:
-    """``cchc ingest``: read the period's folder and write values and findings."""
+               progress: bool | None = None) -> tuple[Collected, Path]:
+    """``cchc ingest``: read the period's folder and write values and findings (without pandas)."""
     period = Period.parse(period).id
     ws = Workspace(root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
     out_dir = Path(out_dir) if out_dir else ws.processed_dir(period)
-    result = ingest(period, raw_dir, catalogue=load_catalogue(Period.parse(period).year, ws.root),
-                    units=load_units(ws.root), settings=ws.settings(), root=ws.root, progress=progress)
-    write_frames(out_dir, ingest_frames(result))
-    return result, out_dir
+    collected = collect(period, raw_dir, catalogue=catalogue_records(Period.parse(period).year, ws.root),
+                        units=unit_records(ws.root), settings=ws.settings(), root=ws.root, progress=progress,
+                        on_started=_load_parquet_writer)
+    write_folder(out_dir, ingest_writers(collected))
+    return collected, out_dir
 
 
-@dataclass
-class CheckOutcome:
-    """What ``cchc check`` produced for one period (frames as written to data/processed)."""
-
-    period: str
-    out_dir: Path
-    frames: dict[str, pd.DataFrame]
-    rates: dict
-
-    @property
-    def findings(self) -> pd.DataFrame:
-        return self.frames["findings.csv"]
-
-    def summary(self) -> dict:
-        values = self.frames["values.parquet"]
-        live = values[~values["superseded"]] if len(values) else values
-        files = self.frames["files.csv"]
-        return {
-            "files": len(files),
-            "units": sorted(u for u in files["unit"].unique() if u) if len(files) else [],
-            "values": int(live["value"].notna().sum()) if len(live) else 0,
-            "findings": F.summary(self.findings),
-            **self.rates,
-        }
+def _load_checks() -> None:
+    """Imported while the worker processes read: pandas and the checks (this process is idle)."""
+    from . import checks, history  # noqa: F401
 
 
 def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None) -> CheckOutcome:
     """``cchc check``: ingest plus every check of the period and the comparison with history;
     writes every file of ``data/processed/<period>/`` together."""
-    from .checks import load_rules, rates, run_checks
-    from .history import run_history
-
     period = Period.parse(period).id
     ws = Workspace(root)
     settings = ws.settings()
     year = Period.parse(period).year
-    catalogue = load_catalogue(year, ws.root)
-    units = load_units(ws.root)
-    rules = load_rules(year, ws.root)
+    catalogue_rows, unit_rows = catalogue_records(year, ws.root), unit_records(ws.root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
-    ingested = ingest(period, raw_dir, catalogue=catalogue, units=units, settings=settings, root=ws.root,
-                      progress=progress)
+    collected = collect(period, raw_dir, catalogue=catalogue_rows, units=unit_rows, settings=settings, root=ws.root,
+                        progress=progress, on_started=_load_checks)
+    import pandas as pd
+
+    from .checks import load_rules, rates, run_checks
+    from .history import run_history
+    from .safety import safe_frame
+
+    catalogue, units = catalogue_frame(catalogue_rows), units_frame(unit_rows)
+    rules = load_rules(year, ws.root)
+    ingested = collected.frames()
     checked = run_checks(period, ingested, catalogue, units, settings, rules)
     history = run_history(period, ingested.values, catalogue, settings, ws.processed_root, ws.root)
     backfilled = ws.processed_dir(period) / "consolidated.parquet"
@@ -214,6 +161,7 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
 def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     """The per-unit feedback workbooks of a checked period, in ``reports/<period>/feedback/``
     (replacing the folder's previous workbooks)."""
+    from .catalogue import load_catalogue, load_units
     from .outputs.feedback import write_feedback
 
     ws = Workspace(root)
@@ -272,6 +220,10 @@ def load_period(period: str, root: Path | str = ".") -> PeriodData:
         raise FileNotFoundError(
             f"Chưa có kết quả kiểm tra của kỳ {period_obj.id} trong {folder}; hãy chạy: cchc check --period {period_obj.id}"
         )
+    import pandas as pd
+
+    from .catalogue import load_catalogue, load_units
+    from .safety import restore_frame
 
     def parquet(name: str) -> pd.DataFrame:
         return pd.read_parquet(folder / name) if (folder / name).is_file() else pd.DataFrame()

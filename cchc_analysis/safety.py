@@ -18,8 +18,7 @@ from __future__ import annotations
 import html
 import math
 import re
-
-import pandas as pd
+import sys
 
 #: first characters that make a spreadsheet read a cell as a formula (or that hide one)
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -51,7 +50,9 @@ def restore_text(value):
     return value
 
 
-def _text_columns(frame: pd.DataFrame) -> list:
+def _text_columns(frame) -> list:
+    import pandas as pd
+
     return [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
 
 
@@ -65,7 +66,7 @@ def csv_text(value):
     return value
 
 
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def safe_frame(frame):
     """A copy of ``frame`` for a CSV or a workbook: its text columns passed through
     :func:`csv_text` (a leading formula character neutralised, carriage returns made ``\\n``)."""
     out = frame.copy()
@@ -74,7 +75,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def restore_frame(frame):
     """A copy of ``frame`` (read back from a CSV written with :func:`safe_frame`) with the
     department's texts as they were."""
     out = frame.copy()
@@ -87,6 +88,7 @@ def html_text(value) -> str:
     """Escaped HTML text of any value (None, NaN, NA and NaT -> '')."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if value is pd.NA or value is pd.NaT:
+    pd = sys.modules.get("pandas")  # not loaded: the value cannot be one of its missing markers
+    if pd is not None and (value is pd.NA or value is pd.NaT):
         return ""
     return html.escape(str(value), quote=True)

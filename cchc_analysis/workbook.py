@@ -44,10 +44,10 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
 import python_calamine as calamine
-from defusedxml import ElementTree as SafeET
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -1272,6 +1272,14 @@ def _remove_private() -> None:
         _PRIVATE["dir"] = None
 
 
+def _xml(data: bytes):
+    """Parse a small part with the C parser. Safe because every member was refused at the scan
+    if it declared a DOCTYPE or an ENTITY (so there is nothing to expand); checked again here."""
+    if _DTD.search(data):
+        raise WorkbookError(_HOSTILE)
+    return ET.fromstring(data)
+
+
 class _Members:
     """The kept members of a package with the few :class:`zipfile.ZipFile` methods the XML facts
     pass uses."""
@@ -1494,10 +1502,10 @@ class Workbook:
             sizes = {i.filename: i.file_size for i in archive.infolist()}
             if "xl/workbook.xml" not in sizes or sizes["xl/workbook.xml"] > _MAX_FACTS_PART:
                 return
-            book = SafeET.fromstring(archive.read("xl/workbook.xml"))
+            book = _xml(archive.read("xl/workbook.xml"))
             rels = {}
             if 0 < sizes.get("xl/_rels/workbook.xml.rels", _MAX_FACTS_PART + 1) <= _MAX_FACTS_PART:
-                for rel in SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels")):
+                for rel in _xml(archive.read("xl/_rels/workbook.xml.rels")):
                     rels[rel.get("Id")] = rel.get("Target", "")
             for element in book.iter():
                 if element.tag.endswith("}sheet") or element.tag == "sheet":
@@ -1509,7 +1517,7 @@ class Workbook:
                         target = "xl/" + target
                     self._sheet_parts[element.get("name", "")] = target
             if 0 < sizes.get("xl/styles.xml", 0) <= _SANITISE_BYTES:
-                styles = SafeET.fromstring(archive.read("xl/styles.xml"))
+                styles = _xml(archive.read("xl/styles.xml"))
                 percent_formats = set(_PERCENT_BUILTIN)
                 for element in styles.iter():
                     if element.tag.endswith("numFmt") and "%" in element.get("formatCode", "").replace('"%"', ""):
@@ -1530,7 +1538,7 @@ class Workbook:
                 index = -1
                 in_xfs = False
                 with archive.open("xl/styles.xml") as styles:
-                    for event, element in SafeET.iterparse(styles, events=("start", "end")):
+                    for event, element in ET.iterparse(styles, events=("start", "end")):
                         tag = element.tag.rpartition("}")[2]
                         if event == "start":
                             if tag == "cellXfs":
