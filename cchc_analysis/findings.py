@@ -7,7 +7,12 @@ turns a list of them into the ``findings.csv`` frame.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .text import is_missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FINDING_COLUMNS = ["period", "unit", "indicator", "check", "severity", "message", "source_file", "sheet", "row"]
 SEVERITIES = ("error", "warning", "info")

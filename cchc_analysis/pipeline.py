@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from . import findings as F
 from .catalogue import catalogue_frame, catalogue_records, unit_records, units_frame
 from .config import Workspace, deadline
-from .ingest import CELL_COLUMNS, FILE_COLUMNS, VALUE_COLUMNS, Collected, IngestResult, collect, ingest
+from .ingest import CELL_COLUMNS, FILE_COLUMNS, VALUE_COLUMNS, Collected, IngestResult, collect
 from .periods import Period
-from .store import datetime_texts, write_csv, write_folder, write_parquet
+from .store import _open_folder, datetime_texts, write_csv, write_folder, write_parquet
 
 if TYPE_CHECKING:  # pandas is loaded by check/run, not by ingest (see store.py)
     import pandas as pd
@@ -114,6 +114,33 @@ def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Pa
 def _load_checks() -> None:
     """Imported while the worker processes read: pandas and the checks (this process is idle)."""
     from . import checks, history  # noqa: F401
+
+
+@dataclass
+class CheckOutcome:
+    """What ``cchc check`` produced for one period (frames as written to data/processed)."""
+
+    period: str
+    out_dir: Path
+    frames: dict[str, pd.DataFrame]
+    rates: dict
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        return self.frames["findings.csv"]
+
+    def summary(self) -> dict:
+        values = self.frames["values.parquet"]
+        live = values[~values["superseded"]] if len(values) else values
+        files = self.frames["files.csv"]
+        return {
+            "files": len(files),
+            "units": sorted(u for u in files["unit"].unique() if u) if len(files) else [],
+            "values": int(live["value"].notna().sum()) if len(live) else 0,
+            "findings": F.summary(self.findings),
+            **self.rates,
+        }
+
 
 
 def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None) -> CheckOutcome:

@@ -26,7 +26,7 @@ import os
 import pickle
 import time
 from collections import deque
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 #: files handed to one worker ahead of the one it is reading (so it never waits for the parent)
 _AHEAD = 2

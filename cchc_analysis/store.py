@@ -197,15 +197,22 @@ def write_csv(path: Path, header: list[str], rows) -> None:
 
 def datetime_texts(values: list) -> list[str]:
     """Datetimes of one column as pandas writes them to CSV: a date alone when every value is at
-    midnight, seconds, or microseconds when any value has them; None as an empty field."""
+    midnight, else seconds, with milliseconds or microseconds when some value needs them; None as
+    an empty field."""
     present = [v for v in values if v is not None]
     if present and all(v.hour == v.minute == v.second == v.microsecond == 0 for v in present):
-        layout = "%Y-%m-%d"
-    elif any(v.microsecond for v in present):
-        layout = "%Y-%m-%d %H:%M:%S.%f"
-    else:
-        layout = "%Y-%m-%d %H:%M:%S"
-    return ["" if v is None else v.strftime(layout) for v in values]
+        return ["" if v is None else v.strftime("%Y-%m-%d") for v in values]
+    digits = 0
+    if any(v.microsecond for v in present):
+        digits = 3 if all(v.microsecond % 1000 == 0 for v in present) else 6
+    texts = []
+    for v in values:
+        if v is None:
+            texts.append("")
+            continue
+        text = v.strftime("%Y-%m-%d %H:%M:%S")
+        texts.append(text + f".{v.microsecond:06d}"[: digits + 1] if digits else text)
+    return texts
 
 
 def _csv_field(value):
