@@ -342,7 +342,6 @@ _SHEETDATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
 _ODS_TABLE = re.compile(rb"<(?:[\w.-]+:)?table\b")
 #: the ``r`` attribute of any element: in a sheet, only rows ('12') and cells ('AB12') have one
 _R_VALUE = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
-_CANON_REFS = re.compile(rb"(?:[A-Z]{0,3}[1-9]\d{0,6}\n)+")
 _REPEAT = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"']([^\"']*)[\"']")
 _SI = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
 _SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s")
@@ -424,24 +423,23 @@ class _PartScanner:
                     self.part.oversized = True
                     return
             return
-        refs = _R_VALUE.findall(window)
+        refs = _r_values(window)
         if refs and _beyond_box(refs, self.limits.max_rows, self.limits.max_cols):
             self.part.oversized = True
 
 
-@lru_cache(maxsize=8)
-def _box_patterns(max_rows: int, max_cols: int) -> tuple:
-    """Patterns telling whether a list of references reaches beyond ``max_rows`` x ``max_cols``:
-    row numbers with more digits than the limit's, or as many and compared; column letters alike."""
-    digits = len(str(max_rows))
-    limit = _col_letters(max_cols - 1).encode()
-    return (
-        re.compile(rb"\d{%d,}" % (digits + 1)),
-        re.compile(rb"(?<!\d)\d{%d}(?=\n)" % digits),
-        re.compile(rb"[A-Z]{%d,}" % (len(limit) + 1)),
-        re.compile(rb"(?<![A-Z])[A-Z]{%d}(?=\d)" % len(limit)),
-        limit,
-    )
+#: XML white space made plain spaces, so that one pattern with a literal start (fast) finds every
+#: spelling of an ``r`` attribute: `` r="12"``, ``\tr = '12'``...
+_WHITE_TO_SPACE = bytes.maketrans(b"\t\n\r", b"   ")
+_R_ANY = re.compile(rb" r *= *[\"']([^\"']*)[\"']")
+_CANON_REFS = re.compile(rb"(?:[A-Z]{0,3}[1-9]\d{0,6}\n)+")
+_DIGIT_BYTES = b"0123456789"
+_LETTER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _r_values(window: bytes) -> list[bytes]:
+    """Every ``r`` attribute value of ``window``, however spelled."""
+    return _R_ANY.findall(window.translate(_WHITE_TO_SPACE))
 
 
 def _beyond_box(refs: list[bytes], max_rows: int, max_cols: int) -> bool:
@@ -450,12 +448,12 @@ def _beyond_box(refs: list[bytes], max_rows: int, max_cols: int) -> bool:
     joined = b"\n".join(refs) + b"\n"
     if not _CANON_REFS.fullmatch(joined):
         return True
-    long_rows, edge_rows, long_cols, edge_cols, limit = _box_patterns(max_rows, max_cols)
-    if long_rows.search(joined) or long_cols.search(joined):
+    rows = set(joined.translate(None, _LETTER_BYTES).split())
+    if max(map(int, rows)) > max_rows:
         return True
-    if any(int(x) > max_rows for x in edge_rows.findall(joined)):
-        return True
-    return any(x > limit for x in edge_cols.findall(joined))
+    limit = _col_letters(max_cols - 1).encode()
+    columns = set(joined.translate(None, _DIGIT_BYTES).split())
+    return any(len(c) > len(limit) or (len(c) == len(limit) and c > limit) for c in columns)
 
 
 @dataclass

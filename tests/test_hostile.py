@@ -1156,3 +1156,38 @@ def test_old_staging_folders_are_swept(tmp_path):
     os.utime(old, (two_hours_ago, two_hours_ago))
     write_frames(out, {"x.csv": pd.DataFrame({"a": [1]})})
     assert not old.exists() and fresh.exists() and (out / "x.csv").is_file()
+
+
+@pytest.mark.parametrize("far", [
+    b'<row r="900000"><c r="XFD900000"><v>1</v></c></row>',
+    b"<row r='900000'><c r='XFD900000'><v>1</v></c></row>",  # single quotes
+    b'<row  r = "900000"><c\tr="XFD900000"><v>1</v></c></row>',  # white space around '=', a tab
+    b'<row r="9"><c s="0"\nr="XFD9"><v>1</v></c></row>',  # r after another attribute, a line break
+    b'<row r="9"><c r="XFD9"><v>1</v></c></row>',  # far column only
+    b'<row r="9"><c r="A900000"><v>1</v></c></row>',  # far row only, in the cell's own reference
+])
+def test_a_far_cell_however_spelled_is_cut_off(tmp_path, ctx, far):
+    """However the reference of a far cell is written, the sheet is rewritten to the box before
+    the reader sees it: the table is read and the cut is reported."""
+    path = write_book(tmp_path / "xa.xlsx", table("Phòng Tư pháp", 5, 6))
+    parts = members(path)
+    part = sheet_part(parts)
+    parts[part] = parts[part].replace(b"</sheetData>", far + b"</sheetData>")
+    write_zip(path, parts)
+    result = read_file(path, "xa.xlsx", ctx)
+    assert {c["indicator"]: c["value"] for c in result.cells if c["status"] == "ok"} == {"2.1": 5.0, "2.2": 6.0}
+    assert [f["check"] for f in result.findings] == ["truncated-sheet"], result.findings
+
+
+def test_box_check_accepts_exactly_the_references_inside_the_box():
+    """Checked against arithmetic for several boxes: rows 1..R, columns A..(C-th letter)."""
+    from cchc_analysis.workbook import _beyond_box, _col_letters
+
+    for rows, cols in [(5000, 60), (1, 1), (10, 26), (999, 27), (100, 702), (1_048_576, 16_384)]:
+        for r in [*range(1, min(rows + 3, 6000)), rows - 1, rows, rows + 1, 10 * rows]:
+            assert _beyond_box([b"%d" % r, b"A%d" % r], rows, cols) == (not 1 <= r <= rows), (rows, r)
+        for c in range(0, min(cols + 30, 20_000)):
+            letters = _col_letters(c).encode()
+            assert _beyond_box([b"1", letters + b"1"], rows, cols) == (c >= cols), (cols, letters)
+        for bad in [b"0", b"01", b"A01", b"a1", b"A", b"", b"1A", b"AAAA1", b"A 1", b"A1\nB"]:
+            assert _beyond_box([b"1", bad], rows, cols), bad
