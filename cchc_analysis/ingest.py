@@ -153,9 +153,10 @@ class _Grid:
         else:
             values = self.rows[r] if r < len(self.rows) else ()
         found: dict[str, int] = {}
+        text_role = _text_role
         for c, v in enumerate(values):
-            if isinstance(v, str):
-                role = _text_role(v)
+            if v.__class__ is str and v:
+                role = text_role(v)
                 if role and role not in found:
                     found[role] = c
         return found
@@ -253,10 +254,8 @@ def find_tables(sheet: SheetData, period: Period | None = None) -> tuple[Table |
     header_rows: list[int] = []
     table: Table | None = None
     for r in range(len(grid.rows)):
-        if not any(isinstance(v, str) and v.strip() for v in grid.rows[r]):
-            continue
         single = grid.row_roles(r)
-        if not _is_header(single):
+        if len(single) < 3 or not _is_header(single):  # a header names 3 roles or more
             continue
         header_rows.append(r)
         if table is not None:
@@ -718,6 +717,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     unknown_more: list[int] = []  # rows of unknown-indicator findings beyond the first few
     extra_seen: dict[int, int] = {c: 0 for c in table.extra_value_columns}
     anchor = ""  # the last indicator matched above the current row
+    info = book.cell_info(sheet.name) if "value" in cols else None  # percent formats, formulas
     for r in range(table.data_start, len(grid.rows)):
         if r in skip:
             continue
@@ -756,7 +756,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                 continue
             if not code and last is not None and last["status"] == EMPTY and last["_r"] == r - 1:
                 # the second half of a row the page break split: its value belongs to the row above
-                _fill(last, value_cell, r, book, sheet, ctx, finding, percent_rows)
+                _fill(last, value_cell, r, info, sheet, ctx, finding, percent_rows)
                 last = None
                 continue
             if unknown_shown >= MAX_UNKNOWN_SHOWN:
@@ -788,9 +788,8 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
         out.append(cell)
         last = cell
         if value_present:
-            _fill(cell, value_cell, r, book, sheet, ctx, finding, percent_rows)
+            _fill(cell, value_cell, r, info, sheet, ctx, finding, percent_rows)
         elif "value" in cols:
-            info = book.cell_info(sheet.name)
             fact = info.get((r, cols["value"])) if info else None
             if fact is not None and fact.formula and not fact.cached:
                 finding("formula-no-value",
@@ -820,13 +819,15 @@ def _is_signature(row: list) -> bool:
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)
 
 
-def _fill(cell: dict, value_cell, r: int, book: Workbook, sheet: SheetData, ctx: _Context, finding, percent_rows) -> None:
+def _fill(cell: dict, value_cell, r: int, info: dict | None, sheet: SheetData, ctx: _Context, finding,
+          percent_rows) -> None:
+    """Parse the value of ``cell`` (``info``: the sheet's :meth:`Workbook.cell_info`, None where
+    formats are unknown)."""
     spec = ctx.specs[cell["indicator"]]
     percent_format = None
     c = cell["_c"]
     numeric = isinstance(value_cell, (int, float)) and not isinstance(value_cell, bool)
     if spec["kind"] == "percent" and numeric:
-        info = book.cell_info(sheet.name)
         if info is not None:
             fact = info.get((r, c))
             percent_format = bool(fact and fact.percent) and float(value_cell) <= 1.0

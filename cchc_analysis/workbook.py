@@ -423,6 +423,8 @@ class _PartScanner:
                     self.part.oversized = True
                     return
             return
+        if not self.part.sheet:
+            return  # only a worksheet's rows and cells are placed by their r attributes
         refs = _r_values(window)
         if refs and _beyond_box(refs, self.limits.max_rows, self.limits.max_cols):
             self.part.oversized = True
@@ -1278,6 +1280,47 @@ def _xml(data: bytes):
     return ET.fromstring(data)
 
 
+#: the built-in percent formats (numbers 9 and 10) named by a style
+_BUILTIN_PERCENT = re.compile(rb"numFmtId\s*=\s*[\"']0*(?:9|10)[\"']")
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c\s*>|<(?:[\w.-]+:)?row[\s>/]")
+_FORMULA_START = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+
+
+def _cells_of_interest(data: bytes, percent_styles: set[int]):
+    """The cells (``_CELL`` matches) of a sheet's XML that have a formula or one of
+    ``percent_styles``, found from those marks (a formula tag; an ``s`` attribute naming one of
+    the styles) and widened to their cell: the thousands of plain cells are never parsed."""
+    starts: set[int] = set()
+    for mark in _FORMULA_START.finditer(data):
+        at = _enclosing_cell(data, mark.start())
+        if at is not None:
+            starts.add(at)
+    if percent_styles:
+        styles = b"|".join(b"%d" % i for i in sorted(percent_styles))
+        for mark in re.finditer(rb"\ss\s*=\s*[\"'](?:" + styles + rb")[\"']", data):
+            at = data.rfind(b"<", 0, mark.start())  # the tag the attribute belongs to
+            if at >= 0 and _CELL_START.match(data, at):
+                starts.add(at)
+    for at in sorted(starts):
+        match = _CELL.match(data, at)
+        if match is not None:
+            yield match
+
+
+def _enclosing_cell(data: bytes, mark: int, tags: int = 16) -> int | None:
+    """Where the cell holding the tag at ``mark`` starts: the nearest cell start tag before it,
+    looking back at most ``tags`` tags and not past the end of a cell or the start of a row."""
+    at = mark
+    for _ in range(tags):
+        at = data.rfind(b"<", 0, at)
+        if at < 0 or _CELL_END.match(data, at):
+            return None
+        if _CELL_START.match(data, at):
+            return at
+    return None
+
+
 class _Members:
     """The kept members of a package with the few :class:`zipfile.ZipFile` methods the XML facts
     pass uses."""
@@ -1332,6 +1375,7 @@ class Workbook:
         self._book = None
         self._stats: dict[str, _SheetStats] = {}
         self._members: dict[str, bytes] | None = None
+        self._sheet_members: list[str] | None = None
         self._cell_info: dict[str, dict[tuple[int, int], CellInfo] | None] = {}
         self._sheet_parts: dict[str, str] | None = None
         self._percent_styles: set[int] | None = None
@@ -1346,6 +1390,7 @@ class Workbook:
                 if scan.members is not None:
                     # the usual case: the bounded copy is made in memory from the measured bytes
                     self._members = scan.members
+                    self._sheet_members = [name for name, part in scan.parts.items() if part.sheet]
                     package = _stored_package(scan)
                     del data, scan
                     self._source = package if self.in_process else self._private_copy(package)
@@ -1558,12 +1603,25 @@ class Workbook:
                             in_xfs = False
                         element.clear()
 
+    def _may_have_facts(self) -> bool:
+        """False when the kept members show no percent number format and no formula at all (the
+        usual case): then no XML needs parsing. True when unsure."""
+        if self._members is None or self._sheet_members is None:
+            return True
+        styles = self._members.get("xl/styles.xml", b"")
+        if b"%" in styles or _BUILTIN_PERCENT.search(styles):
+            return True
+        return any(b"<f" in self._members[name] or b":f" in self._members[name] for name in self._sheet_members)
+
     def cell_info(self, sheet: str) -> dict[tuple[int, int], CellInfo] | None:
         """Per-cell facts of a sheet, keyed by 0-based (row, col); None where the format is unknown
         (not an xlsx/xlsm workbook, or its XML could not be followed)."""
         if self.kind != "xlsx":
             return None
         if sheet in self._cell_info:
+            return self._cell_info[sheet]
+        if not self._may_have_facts():
+            self._cell_info[sheet] = {}  # no percent format and no formula anywhere: nothing to say
             return self._cell_info[sheet]
         self._cell_info[sheet] = None
         try:
@@ -1581,7 +1639,7 @@ class Workbook:
         if not percent_styles and b"<f" not in data and b":f" not in data:
             self._cell_info[sheet] = info  # no percent format and no formula: nothing to say
             return info
-        for match in _CELL.finditer(data):
+        for match in _cells_of_interest(data, percent_styles):
             attrs = dict(_ATTR.findall(match.group(1)))
             ref = attrs.get(b"r")
             if not ref:

@@ -1191,3 +1191,28 @@ def test_box_check_accepts_exactly_the_references_inside_the_box():
             assert _beyond_box([b"1", letters + b"1"], rows, cols) == (c >= cols), (cols, letters)
         for bad in [b"0", b"01", b"A01", b"a1", b"A", b"", b"1A", b"AAAA1", b"A 1", b"A1\nB"]:
             assert _beyond_box([b"1", bad], rows, cols), bad
+
+
+def test_cells_of_interest_are_the_cells_a_full_pass_would_keep():
+    """The targeted search for percent-styled and formula cells finds exactly the cells a pass
+    over every cell keeps, however the XML is spelled (prefixes, attribute order, self-closing
+    cells, a row carrying a style, shared formulas, inline strings)."""
+    from cchc_analysis.workbook import _ATTR, _CELL, _FORMULA, _cells_of_interest
+
+    xml = (
+        b'<x:worksheet><x:sheetData><x:row r="1" s="3" customFormat="1">'
+        b'<x:c r="A1" t="inlineStr"><x:is><x:t>s="3" &lt;f</x:t></x:is></x:c>'
+        b'<x:c s="3" r="B1"><x:v>0.5</x:v></x:c><x:c r="C1" s="4"/><x:c r="D1" s="30"><x:v>1</x:v></x:c></x:row>'
+        b'<row r="2"><c r="A2"><f>SUM(1,2)</f><v>3</v></c><c r="B2" s = \'3\'><f t="shared" si="0"/></c>'
+        b'<c r="C2"><v>7</v></c><c r="D2" s="9"></c><c r="E2" t="s"><v>0</v></c></row></x:sheetData></x:worksheet>'
+    )
+    percent = {3, 9}
+    full = []
+    for match in _CELL.finditer(xml):
+        attrs = dict(_ATTR.findall(match.group(1)))
+        body = match.group(3) or b""
+        if int(attrs.get(b"s", b"0") or 0) in percent or _FORMULA.search(body):
+            full.append(match.group(0))
+    found = [m.group(0) for m in _cells_of_interest(xml, percent)]
+    assert found == full
+    assert [f.split(b">")[0] for f in found] == [b'<x:c s="3" r="B1"', b'<c r="A2"', b"<c r=\"B2\" s = '3'", b'<c r="D2" s="9"']
