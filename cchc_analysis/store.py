@@ -147,7 +147,8 @@ def _validity(pa, valid: list[bool]):
 def _strings(pa, values: list):
     from itertools import accumulate
 
-    encoded = [b"" if v is None else str(v).encode("utf-8", "replace") for v in values]
+    known: dict = {None: b""}  # a column repeats its texts (unit, file, sheet): encode each once
+    encoded = [known[v] if v in known else known.setdefault(v, str(v).encode("utf-8", "replace")) for v in values]
     offsets = array("q", accumulate((len(e) for e in encoded), initial=0))
     valid = [v is not None for v in values]
     return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)),
