@@ -11,7 +11,7 @@ tools interleaved so that machine noise hits them alike:
 - ``check``   ``python -m cchc_analysis check --period P --root W`` (skipped, with the reason,
   when the command does not run)
 - ``ingest-serial`` (only when asked for with ``--tools``): ``ingest`` with ``CCHC_WORKERS=1``, all
-  files read in the one process, to see what the worker processes bring
+  files read by one worker process, to see what the second core brings
 
 It prints one table (N, tool, median wall seconds, ratio to the floor of the same N measured in
 the same run, peak RSS) and the machine, and writes the raw times to ``--out/results.json`` and the

@@ -11,15 +11,18 @@ malicious. Reading goes in three steps, each bounded:
    inflated here, counting, so a header that lies about its size changes nothing), the total
    against ``max_uncompressed_mb``, DOCTYPE/ENTITY declarations (entity expansion), members that
    are encrypted, duplicated or compressed by other methods than Excel's. The package is then
-   copied, member by member from the bytes just measured, to a private temporary file; a sheet
-   whose cells reach beyond ``max_rows`` x ``max_cols`` is rewritten there without them (so the
-   reader allocates at most that box, and the table at the top of a huge sheet is still read).
-   The reader only ever sees that copy, never the original: what was measured is what is read.
+   copied, member by member from the bytes just measured (kept in memory when small, the usual
+   case, else through a private temporary file); a sheet whose cells reach beyond ``max_rows`` x
+   ``max_cols`` is rewritten without them (so the reader allocates at most that box, and the
+   table at the top of a huge sheet is still read). The reader only ever sees that copy, never
+   the original: what was measured is what is read.
 3. python-calamine reads the values (cached formula results, never running anything, macros
-   included) in a separate, memory-limited process (:class:`_Reader`): a file that makes the
-   reader exhaust memory, crash or hang costs that file only, never the run. A small XML pass
-   (:meth:`Workbook.cell_info`) adds what calamine does not give: percent number formats and
-   formulas without a cached value.
+   included) in a memory-limited process: a worker of :mod:`cchc_analysis.sandbox` when a folder
+   is read (the worker is itself the sandbox, ``Workbook.in_process``), else the reader process
+   (:class:`_Reader`). A file that makes the reader exhaust memory, crash or hang costs that file
+   only, never the run. A small XML pass (:meth:`Workbook.cell_info`, only where the styles name
+   a percent format or a sheet holds a formula) adds what calamine does not give: percent number
+   formats and formulas without a cached value.
 
 Nothing here modifies the original file.
 """
