@@ -10,6 +10,9 @@ tools interleaved so that machine noise hits them alike:
 - ``ingest``  ``python -m cchc_analysis ingest --period P --root W``
 - ``check``   ``python -m cchc_analysis check --period P --root W`` (skipped, with the reason,
   when the command does not run)
+- ``rerun``   ``ingest`` again with the results of earlier runs kept (``data/processed/.cache``):
+  a period re-checked when a corrected file arrives, here with no file changed (the bound)
+- ``ingest``, ``check`` and ``ingest-serial`` run with ``CCHC_CACHE=0``: every workbook is read
 - ``ingest-serial`` (only when asked for with ``--tools``): ``ingest`` with ``CCHC_WORKERS=1``, all
   files read by one worker process, to see what the second core brings
 
@@ -59,8 +62,8 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
         pandas.read_excel(path, sheet_name=None, engine="openpyxl")
 """
 
-TOOLS = ("floor", "naive", "ingest", "check", "ingest-serial")
-DEFAULT_TOOLS = ("floor", "naive", "ingest", "check")
+TOOLS = ("floor", "naive", "ingest", "check", "rerun", "ingest-serial")
+DEFAULT_TOOLS = ("floor", "naive", "ingest", "check", "rerun")
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,8 +115,11 @@ def command(tool: str, python: str, root: Path) -> tuple[list[str], dict[str, st
         return [python, "-c", FLOOR, str(raw)], env
     if tool == "naive":
         return [python, "-W", "ignore", "-c", NAIVE, str(raw)], env
+    env["CCHC_CACHE"] = "0"  # every workbook read, as in the first run of a period
     if tool == "ingest-serial":
         tool, env["CCHC_WORKERS"] = "ingest", "1"
+    if tool == "rerun":  # the same folder again, with the results of the earlier runs kept
+        tool, env["CCHC_CACHE"] = "ingest", "1"
     return [python, "-m", "cchc_analysis", tool, "--period", PERIOD, "--root", str(root)], env
 
 

@@ -568,7 +568,10 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
     try:
         book = Workbook(path, ctx.limits)
     except WorkbookError as error:
-        return refused(source_file, ctx, error.reason)
+        refusal = refused(source_file, ctx, error.reason)
+        if getattr(error, "transient", False):
+            refusal.record["_transient"] = True
+        return refusal
     except Exception as error:  # pragma: no cover - last line of defence
         record["status"] = "unreadable"
         finding("unreadable-file", f"không đọc được tệp ({type(error).__name__}); đề nghị gửi lại.")
@@ -609,6 +612,8 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
             sheet = book.sheet(name)
         except WorkbookError as error:
             finding("unreadable-file", f"{error.reason}.", sheet=name, severity="warning")
+            if getattr(error, "transient", False):
+                record["_transient"] = True
             continue
         table, skip = find_tables(sheet, Period.parse(ctx.period))
         if table is None:
@@ -986,9 +991,12 @@ def collect(
     root: Path | None = None,
     progress: bool | None = None,
     on_started=None,
+    cache_dir: Path | None = None,
 ) -> Collected:
     """:func:`ingest` without pandas: the values, cells, files and findings as plain columns and
-    rows. ``on_started`` runs in this process once the worker processes are reading."""
+    rows. ``on_started`` runs in this process once the worker processes are reading.
+    ``cache_dir``: where the results of earlier runs are kept (:mod:`cchc_analysis.cache`); a
+    workbook read before, in the same context, is not read again."""
     period = Period.parse(period).id
     raw_dir = Path(raw_dir)
     catalogue = catalogue if catalogue is not None else catalogue_records(Period.parse(period).year, root)
@@ -1006,7 +1014,7 @@ def collect(
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
     items = [(path, path.relative_to(raw_dir).as_posix()) for path in workbooks]
-    iterator = _read_files(items, ctx, on_started)
+    iterator = _cached_or_read(items, ctx, on_started, cache_dir, catalogue, units)
     if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
         from tqdm import tqdm
 
@@ -1027,6 +1035,29 @@ def collect(
             item["message"] += " (Tệp này đã được thay bằng tệp gửi sau; chỉ để tham khảo.)"
     all_findings += more
     return Collected(period, values, cells, [{c: r.get(c) for c in FILE_COLUMNS} for r in records], all_findings)
+
+
+def _cached_or_read(items: list[tuple[Path, str]], ctx: _Context, on_started, cache_dir: Path | None,
+                    catalogue, units):
+    """:func:`_read_files`, with the results of earlier runs taken from the cache where the file,
+    its name and everything else reading depends on are unchanged; new results are kept."""
+    from . import cache as C
+
+    if cache_dir is None or not C.enabled():
+        yield from _read_files(items, ctx, on_started)
+        return
+    cache = C.ResultCache(cache_dir, ctx.period, ctx.limits, _records(catalogue), _records(units))
+    keys = [cache.key(rel, path) for path, rel in items]
+    hits = [cache.get(key) for key in keys]
+    fresh = _read_files([item for item, hit in zip(items, hits) if hit is None], ctx, on_started)
+    for key, hit in zip(keys, hits):
+        if hit is not None:
+            yield hit
+            continue
+        result = next(fresh)
+        if not result[0].get("_transient"):  # a crash or a timeout may not happen again
+            cache.put(key, result)
+        yield result
 
 
 def _may_be_terminal(stream) -> bool:
@@ -1088,7 +1119,9 @@ def _refused_item(ctx: _Context, item: tuple[Path, str], why: str) -> tuple[dict
     """The result of a file whose worker ran out of memory, crashed or took too long on it."""
     from .workbook import _reader_failure
 
-    return _columns(refused(item[1], ctx, _reader_failure(why, ctx.limits).reason))
+    result = refused(item[1], ctx, _reader_failure(why, ctx.limits).reason)
+    result.record["_transient"] = True  # not kept in the cache: the next run tries again
+    return _columns(result)
 
 
 def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):

@@ -103,10 +103,12 @@ def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Pa
     period = Period.parse(period).id
     ws = Workspace(root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
+    # outputs sent elsewhere (--out): nothing is written into the workspace, the cache neither
+    cache_dir = ws.cache_dir if out_dir is None else None
     out_dir = Path(out_dir) if out_dir else ws.processed_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_records(Period.parse(period).year, ws.root),
                         units=unit_records(ws.root), settings=ws.settings(), root=ws.root, progress=progress,
-                        on_started=_load_parquet_writer)
+                        on_started=_load_parquet_writer, cache_dir=cache_dir)
     write_folder(out_dir, ingest_writers(collected))
     return collected, out_dir
 
@@ -153,7 +155,7 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
     catalogue_rows, unit_rows = catalogue_records(year, ws.root), unit_records(ws.root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_rows, units=unit_rows, settings=settings, root=ws.root,
-                        progress=progress, on_started=_load_checks)
+                        progress=progress, on_started=_load_checks, cache_dir=ws.cache_dir)
     import pandas as pd
 
     from .checks import load_rules, rates, run_checks

@@ -1208,14 +1208,19 @@ def _shutdown_readers() -> None:
 
 
 def _reader_failure(why: str, limits: Limits) -> WorkbookError:
+    """The refusal of a file that made the reader crash, exhaust memory or overrun its time
+    (``transient``: a busy machine may have played a part, so it is not remembered)."""
     if why == "timeout":
-        return WorkbookError(
+        error = WorkbookError(
             f"đọc tệp quá {limits.max_read_seconds:g} giây (tệp bất thường hoặc hỏng); không đọc. " + _RESEND_SENTENCE
         )
-    return WorkbookError(
-        f"tệp làm trình đọc vượt giới hạn bộ nhớ {limits.max_reader_mb:g} MB hoặc bị lỗi (tệp bất thường, hỏng hoặc độc hại); "
-        "không đọc. " + _RESEND_SENTENCE
-    )
+    else:
+        error = WorkbookError(
+            f"tệp làm trình đọc vượt giới hạn bộ nhớ {limits.max_reader_mb:g} MB hoặc bị lỗi (tệp bất thường, hỏng hoặc độc hại); "
+            "không đọc. " + _RESEND_SENTENCE
+        )
+    error.transient = True
+    return error
 
 
 # ------------------------------------------------------------------------------------------------
