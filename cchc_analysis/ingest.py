@@ -122,7 +122,7 @@ class _Grid:
                 for c in range(c0, c1 + 1):
                     if (r, c) != (r0, c0):
                         self.merged_anchor[(r, c)] = (r0, c0)
-        self._merged_rows = {r for r, _ in self.merged_anchor}
+        self._merged_rows = self.merged_rows = {r for r, _ in self.merged_anchor}
 
     def value(self, r: int, c: int, resolve_merged: bool = False):
         if resolve_merged and (r, c) in self.merged_anchor:
@@ -254,6 +254,8 @@ def find_tables(sheet: SheetData, period: Period | None = None) -> tuple[Table |
     header_rows: list[int] = []
     table: Table | None = None
     for r in range(len(grid.rows)):
+        if r in grid.merged_rows and not any(isinstance(v, str) and v.strip() for v in grid.rows[r]):
+            continue  # a row inside a merged heading, with no text of its own
         single = grid.row_roles(r)
         if len(single) < 3 or not _is_header(single):  # a header names 3 roles or more
             continue

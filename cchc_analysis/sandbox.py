@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import time
 from collections import deque
 from typing import Callable, Iterator
 
 #: files handed to one worker ahead of the one it is reading (so it never waits for the parent)
 _AHEAD = 2
-_STOP = b"stop"
 
 
 def can_fork() -> bool:
@@ -77,9 +77,36 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(conn, work: Callable, items: list, memory_mb: float, parent: int) -> None:  # pragma: no cover - child
+#: the largest result a worker may send (far beyond any workbook's rows); more is a crash
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+_HEADER = struct.Struct("<Q")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < n:
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _worker(inbox: int, outbox: int, inherited: list[int], work: Callable, items: list, memory_mb: float,
+            parent: int) -> None:  # pragma: no cover - runs in the child
     from . import workbook
 
+    for fd in inherited:  # the parent's ends of every pipe, this worker's and the others'
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     _die_with_parent(parent)
     _confine(memory_mb)
     os.environ["RUST_BACKTRACE"] = "0"
@@ -87,46 +114,111 @@ def _worker(conn, work: Callable, items: list, memory_mb: float, parent: int) ->
     workbook._Reader._instances = {}  # never the parent's reader (its pipe is the parent's)
     while True:
         try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
+            header = _read_exact(inbox, 8)
+        except OSError:
             break
-        if message == _STOP:
+        if header is None:
             break
-        index = int(message)
+        (index,) = _HEADER.unpack(header)
+        if index == _STOP_INDEX:
+            break
         try:
             result = work(items[index])
             data = pickle.dumps((index, True, result), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:  # the cap was reached in Python code: the process itself is sound
             data = pickle.dumps((index, False, "crash"))
         try:
-            conn.send_bytes(data)
-        except (OSError, ValueError):
+            _write_all(outbox, _HEADER.pack(len(data)) + data)
+        except OSError:
             break
     os._exit(0)
 
 
-class _Slot:
-    """One worker process and the indexes it holds (the first is the one it is reading)."""
+_STOP_INDEX = (1 << 64) - 1
 
-    def __init__(self, process, conn):
-        self.process = process
-        self.conn = conn
+
+class _Slot:
+    """One worker process, its two pipes, the indexes it holds (the first is the one it is
+    reading) and what has arrived of its next result. The worker's end of the result pipe is
+    held by the worker alone: the pipe ends (reads as closed) exactly when the worker does."""
+
+    def __init__(self, pid: int, to_worker: int, from_worker: int):
+        self.pid = pid
+        self.to_worker = to_worker
+        self.from_worker = from_worker
         self.held: deque[int] = deque()
         self.since = time.monotonic()
+        self.buffer = bytearray()
+        self.exited = False
+
+    def alive(self) -> bool:
+        if self.exited:
+            return False
+        try:
+            pid, _status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        self.exited = pid == self.pid
+        return not self.exited
+
+    def send(self, index: int) -> bool:
+        try:
+            _write_all(self.to_worker, _HEADER.pack(index))
+            return True
+        except OSError:
+            return False
+
+    def receive(self) -> tuple[list[bytes], bool]:
+        """The results complete so far, reading all there is without blocking, and whether the
+        pipe is finished with: the worker closed it (it died) or announced a result beyond
+        :data:`MAX_RESULT_BYTES`."""
+        closed = False
+        while True:
+            try:
+                chunk = os.read(self.from_worker, 1 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            self.buffer += chunk
+            if len(self.buffer) >= 8 and _HEADER.unpack_from(self.buffer)[0] > MAX_RESULT_BYTES:
+                return [], True
+        done = []
+        while len(self.buffer) >= 8:
+            (length,) = _HEADER.unpack_from(self.buffer)
+            if length > MAX_RESULT_BYTES:
+                return done, True
+            if len(self.buffer) < 8 + length:
+                break
+            done.append(bytes(self.buffer[8 : 8 + length]))
+            del self.buffer[: 8 + length]
+        return done, closed
 
     def stop(self, kill: bool = False) -> None:
-        try:
-            if kill:
-                self.process.kill()
-            else:
-                self.conn.send_bytes(_STOP)
-        except (OSError, ValueError, AttributeError):
-            pass
-        self.process.join(timeout=None if kill else 5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
+        if not kill:
+            self.send(_STOP_INDEX)
+            deadline = time.monotonic() + 5
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.005)
+        if self.alive():
+            try:
+                os.kill(self.pid, 9)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.exited = True
+        for fd in (self.to_worker, self.from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def ordered_map(
@@ -147,33 +239,47 @@ def ordered_map(
 
     Raises ``OSError`` only when no worker can be started at all (the caller then reads in its
     own process)."""
-    import multiprocessing
-    from multiprocessing.connection import wait
+    import selectors
 
-    context = multiprocessing.get_context("fork")
+    from .workbook import private_folder
+
+    parent = os.getpid()
     pending = deque(range(len(items)))
     results: dict[int, object] = {}
     slots: list[_Slot] = []
+    private_folder()  # made here, so the copies a killed worker leaves go with this process
 
     def start() -> _Slot:
-        parent, child = context.Pipe(duplex=True)
-        process = context.Process(target=_worker, args=(child, work, items, memory_mb, os.getpid()), daemon=True)
-        process.start()
-        child.close()
-        slot = _Slot(process, parent)
+        to_read, to_write = os.pipe()  # this process -> worker
+        back_read, back_write = os.pipe()  # worker -> this process
+        ours = [to_write, back_read] + [fd for slot in slots for fd in (slot.to_worker, slot.from_worker)]
+        try:
+            pid = os.fork()
+        except BaseException:
+            for fd in (to_read, to_write, back_read, back_write):
+                os.close(fd)
+            raise
+        if pid == 0:  # pragma: no cover - the worker
+            try:
+                _worker(to_read, back_write, ours, work, items, memory_mb, parent)
+            finally:
+                os._exit(1)
+        os.close(to_read)
+        os.close(back_write)
+        os.set_blocking(back_read, False)
+        slot = _Slot(pid, to_write, back_read)
         slots.append(slot)
         return slot
 
-    def feed(slot: _Slot) -> None:
-        while pending and len(slot.held) < _AHEAD:
+    def feed(slot: _Slot, limit: int = _AHEAD) -> None:
+        while pending and len(slot.held) < limit:
             index = pending.popleft()
+            if not slot.send(index):
+                pending.appendleft(index)  # the worker is gone: noticed when its pipe ends
+                return
             if not slot.held:
                 slot.since = time.monotonic()
             slot.held.append(index)
-            try:
-                slot.conn.send_bytes(b"%d" % index)
-            except (OSError, ValueError):
-                return  # the worker is gone: noticed below through its sentinel
 
     def lost(slot: _Slot, why: str) -> None:
         """The worker died or was killed: its current file failed, the others go back."""
@@ -198,8 +304,9 @@ def ordered_map(
                 if not slots:
                     raise
                 break
-        for slot in slots:
-            feed(slot)
+        for depth in range(1, _AHEAD + 1):  # one file each first, then the next ones
+            for slot in slots:
+                feed(slot, depth)
         if on_started is not None:
             on_started()
         following = 0
@@ -216,37 +323,34 @@ def ordered_map(
                 continue
             now = time.monotonic()
             deadline = min((s.since + seconds for s in slots if s.held), default=now + seconds)
-            waitables = {}
-            for slot in slots:
-                waitables[slot.conn] = slot
-                waitables[slot.process.sentinel] = slot
-            ready = wait(list(waitables), timeout=max(0.0, deadline - now))
-            for slot in {waitables[r] for r in ready}:
+            with selectors.DefaultSelector() as selector:
+                for slot in slots:
+                    selector.register(slot.from_worker, selectors.EVENT_READ, slot)
+                ready = [key.data for key, _ in selector.select(timeout=max(0.0, deadline - now))]
+            for slot in ready:
                 if slot not in slots:
                     continue
-                while slot.held:
+                messages, finished = slot.receive()
+                for message in messages:
                     try:
-                        if not slot.conn.poll():
-                            break
-                        index, ok, result = loads(slot.conn.recv_bytes())
-                    except Exception:
-                        lost(slot, "crash")
+                        index, ok, result = loads(message)
+                    except Exception:  # not plain data: the worker is not to be trusted any more
+                        finished = True
                         break
-                    if index != slot.held[0]:
-                        lost(slot, "crash")
+                    if not slot.held or index != slot.held[0]:
+                        finished = True
                         break
                     slot.held.popleft()
                     slot.since = time.monotonic()
                     results[index] = result if ok else failed(items[index], "crash")
-                if slot in slots:
-                    if not slot.process.is_alive():
-                        lost(slot, "crash")
-                    else:
-                        feed(slot)
+                if finished:
+                    lost(slot, "crash")
             now = time.monotonic()
             for slot in list(slots):
                 if slot.held and now - slot.since > seconds:
                     lost(slot, "timeout")
+            for slot in slots:  # files handed back by a lost worker go to the idle ones too
+                feed(slot)
     finally:
         for slot in list(slots):
             slot.stop(kill=bool(slot.held))

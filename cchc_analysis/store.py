@@ -202,7 +202,7 @@ def datetime_texts(values: list) -> list[str]:
     an empty field."""
     present = [v for v in values if v is not None]
     if present and all(v.hour == v.minute == v.second == v.microsecond == 0 for v in present):
-        return ["" if v is None else v.strftime("%Y-%m-%d") for v in values]
+        return ["" if v is None else f"{v.year:04d}-{v.month:02d}-{v.day:02d}" for v in values]
     digits = 0
     if any(v.microsecond for v in present):
         digits = 3 if all(v.microsecond % 1000 == 0 for v in present) else 6
@@ -211,7 +211,7 @@ def datetime_texts(values: list) -> list[str]:
         if v is None:
             texts.append("")
             continue
-        text = v.strftime("%Y-%m-%d %H:%M:%S")
+        text = f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
         texts.append(text + f".{v.microsecond:06d}"[: digits + 1] if digits else text)
     return texts
 

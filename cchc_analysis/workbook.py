@@ -45,7 +45,6 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
@@ -341,7 +340,7 @@ def _member_chunks(handle, info: zipfile.ZipInfo, budget: list[int], limits: Lim
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _DTD_WIDE = [s.encode(enc) for s in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity") for enc in ("utf-16-le", "utf-16-be")]
-_SHEETDATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
+_SHEETDATA = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheetData\b")
 _ODS_TABLE = re.compile(rb"<(?:[\w.-]+:)?table\b")
 #: the ``r`` attribute of any element: in a sheet, only rows ('12') and cells ('AB12') have one
 _R_VALUE = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
@@ -406,7 +405,9 @@ class _PartScanner:
 
     def _window(self, window: bytes) -> None:
         if self.media:
-            return
+            if not (self.part.sheet or _SHEETDATA.search(window)):
+                return  # an image (which may carry a DOCTYPE) and not a worksheet under its name
+            self.media = False
         if _DTD.search(window) or (b"\x00" in window and any(w in window for w in _DTD_WIDE)):
             raise WorkbookError(
                 f"phần '{self.part.name[:60]}' chứa khai báo DOCTYPE/ENTITY (kiểu tấn công XML 'billion laughs'); "
@@ -442,9 +443,17 @@ _DIGIT_BYTES = b"0123456789"
 _LETTER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+#: an ``r`` attribute straight after the quote of the one before (``s="0"r="XFD9"``): not XML,
+#: yet the reader accepts it
+_R_AFTER_QUOTE = re.compile(rb"[ \"']r *= *[\"']([^\"']*)[\"']")
+
+
 def _r_values(window: bytes) -> list[bytes]:
     """Every ``r`` attribute value of ``window``, however spelled."""
-    return _R_ANY.findall(window.translate(_WHITE_TO_SPACE))
+    plain = window.translate(_WHITE_TO_SPACE)
+    if b'"r' in plain or b"'r" in plain:
+        return _R_AFTER_QUOTE.findall(plain)
+    return _R_ANY.findall(plain)
 
 
 def _beyond_box(refs: list[bytes], max_rows: int, max_cols: int) -> bool:
@@ -1233,6 +1242,18 @@ _PRIVATE_LOCK = threading.Lock()
 _PRIVATE_PREFIX = "cchc-read-"
 
 
+def private_folder() -> Path:
+    """This process's private temporary folder (made now if need be). A process that forks
+    workers makes it first: the workers then put their copies there, and whatever a killed
+    worker leaves is removed with the folder when this process ends."""
+    with _PRIVATE_LOCK:
+        folder = _PRIVATE["dir"]
+        if folder is not None and os.path.isdir(folder):
+            return Path(folder)
+    name = _private_name()
+    return name.parent
+
+
 def _private_name() -> Path:
     """A fresh path (without suffix) in a private temporary folder (mode 0700, removed when the
     process that made it ends), for the bounded copies the reader reads. Names carry the process
@@ -1306,7 +1327,7 @@ def _cells_of_interest(data: bytes, percent_styles: set[int]):
             starts.add(at)
     if percent_styles:
         styles = b"|".join(b"%d" % i for i in sorted(percent_styles))
-        for mark in re.finditer(rb"\ss\s*=\s*[\"'](?:" + styles + rb")[\"']", data):
+        for mark in re.finditer(rb"\bs\s*=\s*[\"']\s*0*(?:" + styles + rb")\s*[\"']", data):
             at = data.rfind(b"<", 0, mark.start())  # the tag the attribute belongs to
             if at >= 0 and _CELL_START.match(data, at):
                 starts.add(at)
@@ -1316,7 +1337,7 @@ def _cells_of_interest(data: bytes, percent_styles: set[int]):
             yield match
 
 
-def _enclosing_cell(data: bytes, mark: int, tags: int = 16) -> int | None:
+def _enclosing_cell(data: bytes, mark: int, tags: int = 1000) -> int | None:
     """Where the cell holding the tag at ``mark`` starts: the nearest cell start tag before it,
     looking back at most ``tags`` tags and not past the end of a cell or the start of a row."""
     at = mark
@@ -1617,7 +1638,7 @@ class Workbook:
         if self._members is None or self._sheet_members is None:
             return True
         styles = self._members.get("xl/styles.xml", b"")
-        if b"%" in styles or _BUILTIN_PERCENT.search(styles):
+        if b"%" in styles or b"&#" in styles or _BUILTIN_PERCENT.search(styles):  # '%' may be '&#37;'
             return True
         return any(b"<f" in self._members[name] or b":f" in self._members[name] for name in self._sheet_members)
 

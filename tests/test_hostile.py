@@ -1204,7 +1204,9 @@ def test_cells_of_interest_are_the_cells_a_full_pass_would_keep():
         b'<x:c r="A1" t="inlineStr"><x:is><x:t>s="3" &lt;f</x:t></x:is></x:c>'
         b'<x:c s="3" r="B1"><x:v>0.5</x:v></x:c><x:c r="C1" s="4"/><x:c r="D1" s="30"><x:v>1</x:v></x:c></x:row>'
         b'<row r="2"><c r="A2"><f>SUM(1,2)</f><v>3</v></c><c r="B2" s = \'3\'><f t="shared" si="0"/></c>'
-        b'<c r="C2"><v>7</v></c><c r="D2" s="9"></c><c r="E2" t="s"><v>0</v></c></row></x:sheetData></x:worksheet>'
+        b'<c r="C2"><v>7</v></c><c r="D2" s="9"></c><c r="E2" t="s"><v>0</v></c>'
+        b'<c r="F2" s="03"><v>1</v></c><c r="G2" s=" 3"><v>1</v></c><c r="H2"s="3"><v>1</v></c>'
+        b'<c r="I2">' + b"<x/>" * 20 + b'<f>1+1</f></c></row></x:sheetData></x:worksheet>'
     )
     percent = {3, 9}
     full = []
@@ -1215,4 +1217,23 @@ def test_cells_of_interest_are_the_cells_a_full_pass_would_keep():
             full.append(match.group(0))
     found = [m.group(0) for m in _cells_of_interest(xml, percent)]
     assert found == full
-    assert [f.split(b">")[0] for f in found] == [b'<x:c s="3" r="B1"', b'<c r="A2"', b"<c r=\"B2\" s = '3'", b'<c r="D2" s="9"']
+    assert [f.split(b">")[0] for f in found] == [b'<x:c s="3" r="B1"', b'<c r="A2"', b"<c r=\"B2\" s = '3'", b'<c r="D2" s="9"',
+                                                 b'<c r="F2" s="03"', b'<c r="G2" s=" 3"', b'<c r="H2"s="3"', b'<c r="I2"']
+
+
+@pytest.mark.parametrize("far", [
+    b'<row r="9"><c s="0"r="XFD9"><v>1</v></c></row>',  # no space between the quote and r
+    b'<row spans="1:2"r="900000"><c><v>1</v></c></row>',
+])
+def test_a_far_cell_in_malformed_xml_is_refused_not_read(tmp_path, ctx, far):
+    """Attributes run together are not XML, yet the reader would accept them and allocate the
+    far cell's whole box: the sheet is sent to the rewriting, which refuses it as malformed."""
+    path = write_book(tmp_path / "xa.xlsx", table("Phòng Tư pháp", 5, 6))
+    parts = members(path)
+    part = sheet_part(parts)
+    parts[part] = parts[part].replace(b"</sheetData>", far + b"</sheetData>")
+    write_zip(path, parts)
+    result = read_file(path, "xa.xlsx", ctx)
+    assert result.record["status"] == "unreadable"
+    assert [f["check"] for f in result.findings] == ["unreadable-file"]
+    assert "không phải XML hợp lệ" in result.findings[0]["message"]

@@ -84,12 +84,101 @@ def test_work_started_meanwhile_runs_once_after_the_workers_have_files():
 
 
 def test_an_abandoned_run_leaves_no_worker_behind():
-    import multiprocessing
-
     def work(item):
-        return item
+        return os.getpid()
 
     results = ordered_map(work, list(range(10)), workers=2, memory_mb=256, seconds=5, failed=failed, loads=_loads)
-    assert next(results) == 0
+    pid = next(results)
     results.close()
-    assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+    with pytest.raises(ChildProcessError):  # reaped: not even a zombie is left
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _pipe_ends(writable: bool) -> list[int]:
+    """This process's pipe descriptors open for writing (or for reading)."""
+    import fcntl
+    import stat
+
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                continue
+            mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+        except OSError:
+            continue
+        if (mode == os.O_WRONLY) == writable:
+            found.append(fd)
+    return found
+
+
+def test_a_worker_that_stops_half_way_through_a_result_is_stopped_in_time():
+    """A worker taken over by a file could write part of a result and stall: the parent never
+    waits on it beyond the time allowed."""
+    before = set(_pipe_ends(writable=True))  # not the worker's own: the test runner's, say
+
+    def work(item):
+        if item == "nua chung":
+            for fd in set(_pipe_ends(writable=True)) - before:
+                os.write(fd, b"\x10\x00\x00\x00\x00\x00\x00\x00abc")
+            time.sleep(60)
+        return item
+
+    started = time.monotonic()
+    assert run(work, ["a", "nua chung", "b"], seconds=1) == ["a", ("failed", "nua chung", "timeout"), "b"]
+    assert time.monotonic() - started < 30
+
+
+def test_a_worker_announcing_a_huge_result_is_a_crash():
+    before = set(_pipe_ends(writable=True))
+
+    def work(item):
+        if item == "khong lo":
+            for fd in set(_pipe_ends(writable=True)) - before:
+                os.write(fd, (1 << 40).to_bytes(8, "little"))
+            time.sleep(60)
+        return item
+
+    assert run(work, ["a", "khong lo", "b"], seconds=20) == ["a", ("failed", "khong lo", "crash"), "b"]
+
+
+def test_files_of_a_dead_worker_go_to_the_others_when_no_new_worker_can_start(monkeypatch):
+    real = os.fork
+    calls = []
+
+    def fork():
+        calls.append(1)
+        if len(calls) > 2:
+            raise OSError(11, "Resource temporarily unavailable")
+        return real()
+
+    monkeypatch.setattr(os, "fork", fork)
+
+    def work(item):
+        if item == "x0":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item.upper()
+
+    assert run(work, ["x0", "x1", "x2", "x3"], seconds=10) == [("failed", "x0", "crash"), "X1", "X2", "X3"]
+
+
+def test_every_worker_gets_a_file_before_any_gets_a_second():
+    assert len(set(run(lambda item: os.getpid(), [1, 2, 3, 4], workers=4))) == 4
+
+
+def test_a_worker_holds_no_other_workers_pipes():
+    def inodes():
+        return {os.fstat(fd).st_ino for fd in _pipe_ends(True) + _pipe_ends(False)}
+
+    before = inodes()
+    seen = run(lambda item: inodes() - before, [1, 2], workers=2)
+    assert len(seen[0]) == len(seen[1]) and not (seen[0] & seen[1]), seen
+
+
+def test_workers_put_their_copies_in_this_process_s_folder():
+    """What a worker killed mid-copy leaves is removed with this process's private folder."""
+    from cchc_analysis import workbook
+
+    folder = str(workbook.private_folder())
+    assert run(lambda item: str(workbook._private_name().parent), [1, 2]) == [folder, folder]

@@ -67,8 +67,9 @@ def test_plain_writers_write_what_pandas_writes(tmp_path, received):
     for name in ("values.parquet", "cells.parquet"):
         plain, by_pandas = tmp_path / "plain" / name, tmp_path / "pandas" / name
         pd.testing.assert_frame_equal(pd.read_parquet(plain), pd.read_parquet(by_pandas))
-        assert pq.read_table(plain).equals(pq.read_table(by_pandas), check_metadata=False)
-        assert pq.read_schema(plain).remove_metadata() == pq.read_schema(by_pandas).remove_metadata()
+        if int(pd.__version__.split(".")[0]) >= 3:  # pandas 2 wrote its text as 'string', not 'large_string'
+            assert pq.read_table(plain).equals(pq.read_table(by_pandas), check_metadata=False)
+            assert pq.read_schema(plain).remove_metadata() == pq.read_schema(by_pandas).remove_metadata()
 
 
 def test_nan_values_are_nulls_as_pandas_writes_them(tmp_path):
@@ -103,6 +104,8 @@ def test_datetime_texts():
     assert datetime_texts([datetime(2021, 6, 10, 9, 5, 1, 5), datetime(2021, 6, 10)]) == [
         "2021-06-10 09:05:01.000005", "2021-06-10 00:00:00.000000"]
     assert datetime_texts([datetime(2021, 6, 10, 9, 5, 1, 250000)]) == ["2021-06-10 09:05:01.250"]
+    assert datetime_texts([datetime(221, 6, 15, 8, 30)]) == ["0221-06-15 08:30:00"]  # a mistyped year
+    assert datetime_texts([datetime(221, 6, 15)]) == ["0221-06-15"]
 
 
 def test_ingest_does_not_load_pandas(tmp_path):
