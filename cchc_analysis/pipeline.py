@@ -201,7 +201,8 @@ def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     _open_folder(staging)
     try:
         write_feedback(period.id, outcome.findings, outcome.frames["timeliness.parquet"], load_units(ws.root), staging,
-                       deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root))
+                       deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root),
+                       previous=out if out.is_dir() else None)
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
