@@ -29,9 +29,15 @@ from pathlib import Path
 @lru_cache(maxsize=1)
 def code_stamp() -> str:
     """A digest of the package's code and of the workbook parser's version."""
-    import python_calamine
+    import sys
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
 
-    digest = hashlib.sha256(str(getattr(python_calamine, "__version__", "")).encode())
+    try:
+        parser = version("python-calamine")
+    except PackageNotFoundError:
+        parser = ""
+    digest = hashlib.sha256(f"{parser}|{sys.version}|{unicodedata.unidata_version}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -47,14 +53,19 @@ class ResultCache:
 
     def __init__(self, folder: Path, period: str, limits, catalogue_rows: list[dict], unit_rows: list[dict]):
         self.folder = Path(folder)
+        self.max_bytes = int(getattr(limits, "max_file_mb", 50) * 1024 * 1024)
         context = json.dumps([code_stamp(), period, repr(limits), catalogue_rows, unit_rows], sort_keys=True,
                              default=str, ensure_ascii=False)
         self.context = hashlib.sha256(context.encode()).hexdigest()
 
     def key(self, source_file: str, path: Path) -> str | None:
-        """The key of a workbook (None when the file cannot be read: then it is not cached)."""
+        """The key of a workbook (None when the file cannot be read or is beyond the size
+        limit, which reading refuses anyway: then it is not cached)."""
         try:
-            content = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            with open(path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size > self.max_bytes:
+                    return None
+                content = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError:
             return None
         return hashlib.sha256(f"{self.context}\0{source_file}\0{content}".encode()).hexdigest()
@@ -68,9 +79,10 @@ class ResultCache:
         from .workbook import _loads
 
         try:
-            return _loads(self._path(key).read_bytes())
+            found = _loads(self._path(key).read_bytes())
         except Exception:  # absent, damaged, or not plain data: read the file again
             return None
+        return found if _well_formed(found) else None
 
     def put(self, key: str | None, result) -> None:
         """Keep ``result`` under ``key`` (written whole or not at all; a failure only costs speed)."""
@@ -87,5 +99,15 @@ class ResultCache:
             finally:
                 if os.path.exists(temp):
                     os.unlink(temp)
-        except OSError:
+        except Exception:  # a full disc, an unpicklable value: the next run reads the file again
             pass
+
+
+def _well_formed(found) -> bool:
+    """A result as :func:`cchc_analysis.ingest._read_one` gives it: (record, findings, columns)."""
+    if not (isinstance(found, tuple) and len(found) == 3):
+        return False
+    record, findings, columns = found
+    return (isinstance(record, dict) and isinstance(findings, list) and all(isinstance(f, dict) for f in findings)
+            and isinstance(columns, dict) and all(isinstance(v, list) for v in columns.values())
+            and len({len(v) for v in columns.values()}) <= 1)

@@ -569,6 +569,12 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
         result.findings.append(F.make(check, message, period=ctx.period, source_file=source_file, **kw))
     try:
         book = Workbook(path, ctx.limits)
+    except MemoryError:
+        from .workbook import _reader_failure
+
+        refusal = refused(source_file, ctx, _reader_failure("crash", ctx.limits).reason)
+        refusal.record["_transient"] = True
+        return refusal
     except WorkbookError as error:
         refusal = refused(source_file, ctx, error.reason)
         if getattr(error, "transient", False):
@@ -580,6 +586,13 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
         return result
     try:
         _read_book(book, path, source_file, ctx, result, finding, unit_override)
+    except MemoryError:  # the memory cap of this (worker) process: a refusal, not remembered
+        from .workbook import _reader_failure
+
+        book.close()
+        refusal = refused(source_file, ctx, _reader_failure("crash", ctx.limits).reason)
+        refusal.record["_transient"] = True
+        return refusal
     except Exception as error:  # a bug must not stop the period: say so and go on
         record["status"] = "unreadable"
         finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); đề nghị báo cho bộ phận kỹ thuật.")
@@ -1049,17 +1062,28 @@ def _cached_or_read(items: list[tuple[Path, str]], ctx: _Context, on_started, ca
         yield from _read_files(items, ctx, on_started)
         return
     cache = C.ResultCache(cache_dir, ctx.period, ctx.limits, _records(catalogue), _records(units))
+    stamps = [_stamp_of(path) for path, _ in items]  # taken before the key: a file replaced meanwhile
     keys = [cache.key(rel, path) for path, rel in items]
     hits = [cache.get(key) for key in keys]
+    hits = [hit if hit is not None and set(hit[2]) == set(_SETTLE_COLUMNS) else None for hit in hits]
     fresh = _read_files([item for item, hit in zip(items, hits) if hit is None], ctx, on_started)
-    for key, hit in zip(keys, hits):
+    for (path, _), stamp, key, hit in zip(items, stamps, keys, hits):
         if hit is not None:
             yield hit
             continue
         result = next(fresh)
-        if not result[0].get("_transient"):  # a crash or a timeout may not happen again
+        # not kept: a crash or a timeout (it may not happen again), a file changed while it was read
+        if not result[0].get("_transient") and stamp is not None and _stamp_of(path) == stamp:
             cache.put(key, result)
         yield result
+
+
+def _stamp_of(path: Path) -> tuple | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
 def _may_be_terminal(stream) -> bool:
@@ -1135,17 +1159,18 @@ def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):
     if workers > 0:
         from functools import partial
 
-        from .sandbox import ordered_map
+        from .sandbox import NoWorker, ordered_map
         from .workbook import _loads
 
         results = ordered_map(partial(_read_item, ctx), items, workers=workers,
                               memory_mb=ctx.limits.max_reader_mb, seconds=ctx.limits.max_read_seconds,
-                              failed=partial(_refused_item, ctx), loads=_loads, on_started=on_started)
+                              failed=partial(_refused_item, ctx), loads=_loads, on_started=on_started,
+                              here=partial(_read_item, ctx))
         try:
             first = next(results)
         except StopIteration:
             return
-        except OSError:
+        except NoWorker:
             pass  # no worker could start: read here
         else:
             yield first

@@ -197,19 +197,67 @@ def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     period = Period.parse(outcome.period)
     out = ws.reports_dir(period.id) / "feedback"
     out.parent.mkdir(parents=True, exist_ok=True)
+    manifest = out.parent / FEEDBACK_MANIFEST
     staging = Path(tempfile.mkdtemp(prefix=".feedback.", dir=out.parent))
     _open_folder(staging)
+    made: dict[str, str] = {}
     try:
         write_feedback(period.id, outcome.findings, outcome.frames["timeliness.parquet"], load_units(ws.root), staging,
                        deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root),
-                       previous=out if out.is_dir() else None)
+                       previous=_unchanged_feedback(out, manifest), made=made)
+        kept = {name: {"digest": digest, "sha256": _sha256(staging / name)} for name, digest in made.items()}
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
+        _write_json(manifest, kept)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return sorted(out.glob("*.xlsx"))
+
+
+#: beside ``reports/<period>/feedback/``: what each workbook was made from and its bytes' digest
+FEEDBACK_MANIFEST = ".feedback.json"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _unchanged_feedback(folder: Path, manifest: Path) -> dict[str, tuple[Path, str]]:
+    """The workbooks of ``folder`` still as the last check wrote them (a workbook edited or
+    damaged since is left out, and so made again): file name -> (path, digest)."""
+    import json
+
+    try:
+        known = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for name, entry in (known.items() if isinstance(known, dict) else ()):
+        path = folder / str(name)
+        try:
+            if isinstance(entry, dict) and path.is_file() and _sha256(path) == entry.get("sha256"):
+                found[path.name] = (path, str(entry.get("digest")))
+        except OSError:
+            continue
+    return found
+
+
+def _write_json(path: Path, data) -> None:
+    import json
+
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, sort_keys=True, indent=0)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
 
 
 @dataclass

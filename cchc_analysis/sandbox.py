@@ -187,6 +187,8 @@ class _Slot:
             self.buffer += chunk
             if len(self.buffer) >= 8 and _HEADER.unpack_from(self.buffer)[0] > MAX_RESULT_BYTES:
                 return [], True
+            if len(self.buffer) > MAX_RESULT_BYTES + 8:
+                break  # a whole result at most is taken in before it is looked at
         done = []
         while len(self.buffer) >= 8:
             (length,) = _HEADER.unpack_from(self.buffer)
@@ -221,6 +223,10 @@ class _Slot:
                 pass
 
 
+class NoWorker(OSError):
+    """Not one worker process could be started (the caller reads in its own process)."""
+
+
 def ordered_map(
     work: Callable,
     items: list,
@@ -231,14 +237,17 @@ def ordered_map(
     failed: Callable[[object, str], object],
     loads: Callable[[bytes], object] = pickle.loads,
     on_started: Callable[[], None] | None = None,
+    here: Callable[[object], object] | None = None,
 ) -> Iterator:
     """``work(item)`` for every item, computed in ``workers`` sandboxed processes, yielded in the
     order of ``items``. ``failed(item, why)`` stands for the result of an item whose worker died
-    (``why = "crash"``) or took more than ``seconds`` (``"timeout"``). ``on_started`` runs in this
-    process once the workers have their first files (work this process can do meanwhile).
+    (``why = "crash"``) or took more than ``seconds`` (``"timeout"``): time counts only while this
+    process is waiting for the workers, not while the consumer or ``on_started`` holds it.
+    ``on_started`` runs in this process once the workers have their first files (work this
+    process can do meanwhile). ``here(item)``, when given, computes in this process the items
+    left when no worker can be started any more (else they fail as ``"crash"``).
 
-    Raises ``OSError`` only when no worker can be started at all (the caller then reads in its
-    own process)."""
+    Raises :class:`NoWorker` only when no worker can be started at all, before yielding."""
     import selectors
 
     from .workbook import private_folder
@@ -296,29 +305,57 @@ def ordered_map(
             except OSError:
                 pass  # no new worker: the others take the files
 
+    def take(slot: _Slot) -> None:
+        """What the worker has sent; a worker that ended or misbehaved is lost."""
+        messages, finished = slot.receive()
+        for message in messages:
+            try:
+                index, ok, result = loads(message)
+            except Exception:  # not plain data: the worker is not to be trusted any more
+                finished = True
+                break
+            if not slot.held or index != slot.held[0]:
+                finished = True
+                break
+            slot.held.popleft()
+            slot.since = time.monotonic()
+            results[index] = result if ok else failed(items[index], "crash")
+        if finished:
+            lost(slot, "crash")
+
+    def paused(started: float) -> None:
+        """This process was away (the consumer, ``on_started``): the workers' clocks wait too."""
+        away = time.monotonic() - started
+        for slot in slots:
+            slot.since += away
+
     try:
         for _ in range(max(1, min(workers, len(items)))):
             try:
                 start()
-            except OSError:
+            except OSError as error:
                 if not slots:
-                    raise
+                    raise NoWorker(*error.args) from error
                 break
         for depth in range(1, _AHEAD + 1):  # one file each first, then the next ones
             for slot in slots:
                 feed(slot, depth)
         if on_started is not None:
+            started = time.monotonic()
             on_started()
+            paused(started)
         following = 0
         while following < len(items):
             while following in results:
+                started = time.monotonic()
                 yield results.pop(following)
+                paused(started)
                 following += 1
             if following >= len(items):
                 break
-            if not slots:  # every worker failed to start again: nothing can read the rest
+            if not slots:  # no worker can be started any more: the rest is read here, or fails
                 for index in list(pending):
-                    results[index] = failed(items[index], "crash")
+                    results[index] = here(items[index]) if here is not None else failed(items[index], "crash")
                 pending.clear()
                 continue
             now = time.monotonic()
@@ -328,27 +365,14 @@ def ordered_map(
                     selector.register(slot.from_worker, selectors.EVENT_READ, slot)
                 ready = [key.data for key, _ in selector.select(timeout=max(0.0, deadline - now))]
             for slot in ready:
-                if slot not in slots:
-                    continue
-                messages, finished = slot.receive()
-                for message in messages:
-                    try:
-                        index, ok, result = loads(message)
-                    except Exception:  # not plain data: the worker is not to be trusted any more
-                        finished = True
-                        break
-                    if not slot.held or index != slot.held[0]:
-                        finished = True
-                        break
-                    slot.held.popleft()
-                    slot.since = time.monotonic()
-                    results[index] = result if ok else failed(items[index], "crash")
-                if finished:
-                    lost(slot, "crash")
+                if slot in slots:
+                    take(slot)
             now = time.monotonic()
             for slot in list(slots):
                 if slot.held and now - slot.since > seconds:
-                    lost(slot, "timeout")
+                    take(slot)  # a result that came in just now still counts
+                    if slot in slots and slot.held and time.monotonic() - slot.since > seconds:
+                        lost(slot, "timeout")
             for slot in slots:  # files handed back by a lost worker go to the idle ones too
                 feed(slot)
     finally:

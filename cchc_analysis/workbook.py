@@ -30,6 +30,7 @@ Nothing here modifies the original file.
 from __future__ import annotations
 
 import atexit
+import bisect
 import io
 import os
 import pickle
@@ -445,7 +446,7 @@ _LETTER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #: an ``r`` attribute straight after the quote of the one before (``s="0"r="XFD9"``): not XML,
 #: yet the reader accepts it
-_R_AFTER_QUOTE = re.compile(rb"[ \"']r *= *[\"']([^\"']*)[\"']")
+_R_AFTER_QUOTE = re.compile(rb"(?<=[ \"'])r *= *[\"']([^\"']*)[\"']")
 
 
 def _r_values(window: bytes) -> list[bytes]:
@@ -1321,10 +1322,17 @@ def _cells_of_interest(data: bytes, percent_styles: set[int]):
     ``percent_styles``, found from those marks (a formula tag; an ``s`` attribute naming one of
     the styles) and widened to their cell: the thousands of plain cells are never parsed."""
     starts: set[int] = set()
-    for mark in _FORMULA_START.finditer(data):
-        at = _enclosing_cell(data, mark.start())
-        if at is not None:
-            starts.add(at)
+    formulas = [m.start() for m in _FORMULA_START.finditer(data)]
+    if formulas:  # the cell holding each: the last cell start before it, with no cell end between
+        cell_starts = [m.start() for m in _CELL_START.finditer(data)]
+        barriers = [m.start() for m in _CELL_END.finditer(data)]
+        for mark in formulas:
+            i = bisect.bisect_left(cell_starts, mark) - 1
+            if i < 0:
+                continue
+            j = bisect.bisect_left(barriers, mark) - 1
+            if j < 0 or barriers[j] < cell_starts[i]:
+                starts.add(cell_starts[i])
     if percent_styles:
         styles = b"|".join(b"%d" % i for i in sorted(percent_styles))
         for mark in re.finditer(rb"\bs\s*=\s*[\"']\s*0*(?:" + styles + rb")\s*[\"']", data):
@@ -1335,19 +1343,6 @@ def _cells_of_interest(data: bytes, percent_styles: set[int]):
         match = _CELL.match(data, at)
         if match is not None:
             yield match
-
-
-def _enclosing_cell(data: bytes, mark: int, tags: int = 1000) -> int | None:
-    """Where the cell holding the tag at ``mark`` starts: the nearest cell start tag before it,
-    looking back at most ``tags`` tags and not past the end of a cell or the start of a row."""
-    at = mark
-    for _ in range(tags):
-        at = data.rfind(b"<", 0, at)
-        if at < 0 or _CELL_END.match(data, at):
-            return None
-        if _CELL_START.match(data, at):
-            return at
-    return None
 
 
 class _Members:
@@ -1503,6 +1498,8 @@ class Workbook:
             return ("ok",)
         except (KeyboardInterrupt, SystemExit):
             raise
+        except MemoryError:  # this process's memory cap: say so (and do not remember it)
+            raise _reader_failure("crash", self.limits) from None
         except BaseException as error:  # pyo3 panics are BaseException
             raise self._failure(*_describe_error(error)) from None
 
@@ -1528,7 +1525,9 @@ class Workbook:
         try:
             reply = self._request(("sheet", self._handle, name, limits.max_rows, limits.max_cols))
         except WorkbookError as error:
-            raise WorkbookError(f"không đọc được trang '{name}': {error.reason}") from None
+            failure = WorkbookError(f"không đọc được trang '{name}': {error.reason}")
+            failure.transient = getattr(error, "transient", False)
+            raise failure from None
         data = reply[1]
         total_rows, total_cols = data["total_rows"], data["total_cols"]
         stats = self._stats.get(name) if self.kind == "ods" else None

@@ -136,3 +136,33 @@ def test_cache_can_be_turned_off(workspace, monkeypatch):
     monkeypatch.setenv("CCHC_CACHE", "0")
     run_ingest(PERIOD, workspace)
     assert entries(workspace) == []
+
+
+def test_running_out_of_memory_is_a_refusal_that_is_not_kept(workspace, monkeypatch):
+    """The worker's memory cap reached in Python code: the file is refused with the memory
+    message, and the refusal is marked so that the cache does not keep it."""
+    ctx = I.make_context(PERIOD, I.catalogue_records(2021), I.unit_records())
+    path = sorted(Workspace(workspace).raw_dir(PERIOD).glob("*.xlsx"))[0]
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(I, "_read_book", exhausted)
+    result = I.read_file(path, path.name, ctx)
+    assert result.record["status"] == "unreadable" and result.record["_transient"]
+    assert "bộ nhớ" in result.findings[0]["message"]
+
+
+def test_a_sheet_the_reader_gave_up_on_is_not_kept(workspace):
+    from cchc_analysis.workbook import Workbook, _reader_failure
+
+    path = sorted(Workspace(workspace).raw_dir(PERIOD).glob("*.xlsx"))[0]
+    book = Workbook(path)
+    try:
+        book._request = lambda request: (_ for _ in ()).throw(_reader_failure("timeout", book.limits))
+        with pytest.raises(Exception) as caught:
+            book.sheet(book.sheet_names[0])
+    finally:
+        book._request = lambda request: ("ok",)
+        book.close()
+    assert getattr(caught.value, "transient", False) and "giây" in caught.value.reason

@@ -97,3 +97,31 @@ def test_history_flags_name_the_cell(tmp_path):
     flag = findings[(findings["check"] == "large-change") & (findings["indicator"] == "7.1.8.3")].iloc[0]
     assert flag["source_file"] == "VP.xlsx" and flag["row"] == str(5 + list(cat["id"]).index("7.1.8.3"))
     assert flag["message"].startswith("Tệp 'VP.xlsx'")
+
+
+def test_a_recheck_rewrites_only_the_feedback_that_changed_or_was_edited(tmp_path, monkeypatch):
+    """After one corrected file, the re-check writes that unit's feedback again and keeps the
+    others byte for byte, except one edited by hand since (it is made again, not trusted)."""
+    import openpyxl
+
+    from cchc_analysis.outputs import feedback as FB
+    from cchc_analysis.pipeline import check_period, write_feedback_files
+
+    raw = make_workspace(tmp_path)
+    folder = tmp_path / "reports" / "2021-H1" / "feedback"
+    write_feedback_files(check_period("2021-H1", tmp_path), tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.glob("*.xlsx")}
+    edited = openpyxl.load_workbook(folder / "TP.xlsx")
+    edited.active["A1"] = "SỬA TAY"
+    edited.save(folder / "TP.xlsx")
+    cat, units = load_catalogue(2021), load_units()
+    values = consistent_values(cat, "VP")  # the corrected file: 3.1.3 now adds up
+    write_unit_workbook(raw / "VP.xlsx", cat, dict(zip(units["code"], units["name"]))["VP"], values)
+    written = []
+    real = FB._write_one
+    monkeypatch.setattr(FB, "_write_one", lambda path, *a: (written.append(path.name), real(path, *a)))
+    write_feedback_files(check_period("2021-H1", tmp_path), tmp_path)
+    assert sorted(written) == ["TP.xlsx", "VP.xlsx"]
+    after = {p.name: p.read_bytes() for p in folder.glob("*.xlsx")}
+    assert all(after[n] == before[n] for n in ["KTHT.xlsx", "NV.xlsx", "TCKH.xlsx", "VHTT.xlsx"])  # copied
+    assert openpyxl.load_workbook(folder / "TP.xlsx").active["A1"].value != "SỬA TAY"  # made again

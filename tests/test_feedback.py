@@ -168,21 +168,21 @@ def test_an_unchanged_unit_keeps_its_workbook_and_a_changed_one_is_written_again
     """Re-checking after one corrected file: only the units whose feedback changed are written."""
     from cchc_analysis.outputs import feedback as FB
 
-    first = tmp_path / "first"
-    paths = write_feedback(PERIOD, hand_findings(), hand_timeliness(), units, first, DEADLINE)
+    first, made = tmp_path / "first", {}
+    paths = write_feedback(PERIOD, hand_findings(), hand_timeliness(), units, first, DEADLINE, made=made)
+    previous = {name: (first / name, digest) for name, digest in made.items()}
     written = []
     real = FB._write_one
     monkeypatch.setattr(FB, "_write_one", lambda path, *a: (written.append(path.name), real(path, *a)))
     second = tmp_path / "second"
-    again = write_feedback(PERIOD, hand_findings(), hand_timeliness(), units, second, DEADLINE, previous=first)
+    again = write_feedback(PERIOD, hand_findings(), hand_timeliness(), units, second, DEADLINE, previous=previous)
     assert written == [] and [p.name for p in again] == [p.name for p in paths]
     assert all((second / p.name).read_bytes() == p.read_bytes() for p in paths)
     changed = hand_findings()
     target = changed["unit"].iloc[0]
     changed.loc[0, "message"] = changed.loc[0, "message"] + " (đã sửa)"
-    third = tmp_path / "third"
-    write_feedback(PERIOD, changed, hand_timeliness(), units, third, DEADLINE, previous=second)
+    write_feedback(PERIOD, changed, hand_timeliness(), units, tmp_path / "third", DEADLINE, previous=previous)
     assert written == [f"{target}.xlsx"]
     write_feedback(PERIOD, hand_findings(), hand_timeliness(), units, tmp_path / "fourth", None,
-                   previous=third)  # another deadline: every workbook says it, all written again
+                   previous=previous)  # another deadline: every workbook says it, all written again
     assert len(written) == 1 + len(paths)

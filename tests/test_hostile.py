@@ -1224,6 +1224,7 @@ def test_cells_of_interest_are_the_cells_a_full_pass_would_keep():
 @pytest.mark.parametrize("far", [
     b'<row r="9"><c s="0"r="XFD9"><v>1</v></c></row>',  # no space between the quote and r
     b'<row spans="1:2"r="900000"><c><v>1</v></c></row>',
+    b'<row r="9"><c r="B9"r="XFD9"><v>1</v></c></row>',  # the reader takes the second r
 ])
 def test_a_far_cell_in_malformed_xml_is_refused_not_read(tmp_path, ctx, far):
     """Attributes run together are not XML, yet the reader would accept them and allocate the

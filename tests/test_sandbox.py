@@ -182,3 +182,39 @@ def test_workers_put_their_copies_in_this_process_s_folder():
 
     folder = str(workbook.private_folder())
     assert run(lambda item: str(workbook._private_name().parent), [1, 2]) == [folder, folder]
+
+
+def test_time_the_consumer_takes_is_not_charged_to_the_workers():
+    """Results of 1 MB fill the pipe while the consumer is busy: no file times out for that."""
+    def work(item):
+        return item * (1 << 20)
+
+    out = []
+    for result in ordered_map(work, ["a", "b", "c", "d"], workers=2, memory_mb=512, seconds=1, failed=failed,
+                              loads=_loads, on_started=lambda: time.sleep(1.5)):
+        out.append(result if isinstance(result, tuple) else result[:1])
+        time.sleep(1.5)
+    assert out == ["a", "b", "c", "d"]
+
+
+def test_files_left_when_no_worker_can_start_again_are_read_here(monkeypatch):
+    real = os.fork
+    calls = []
+
+    def fork():
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(11, "Resource temporarily unavailable")
+        return real()
+
+    monkeypatch.setattr(os, "fork", fork)
+    here = os.getpid()
+
+    def work(item):
+        if item == "x0":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return (item, os.getpid() == here)
+
+    got = list(ordered_map(work, ["x0", "x1", "x2"], workers=1, memory_mb=512, seconds=10, failed=failed,
+                           loads=_loads, here=work))
+    assert got == [("failed", "x0", "crash"), ("x1", True), ("x2", True)]

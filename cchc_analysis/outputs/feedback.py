@@ -91,12 +91,8 @@ def _file_name(code: str) -> str:
 
 
 def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: datetime | None,
-               entry: dict | None, rows: pd.DataFrame, names: dict[str, str], digest: str | None = None) -> None:
+               entry: dict | None, rows: pd.DataFrame, names: dict[str, str]) -> None:
     book = Workbook()
-    if digest:
-        from openpyxl.packaging.custom import StringProperty
-
-        book.custom_doc_props.append(StringProperty(name=DIGEST_PROPERTY, value=digest))
     sheet = book.active
     sheet.title = SHEET
     book.properties.title = f"Phản hồi kiểm tra số liệu CCHC {period.id} - {code}"
@@ -174,11 +170,6 @@ def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: 
     book.save(path)
 
 
-#: the document property holding what a feedback workbook was made from (a digest)
-DIGEST_PROPERTY = "cchc-digest"
-_DIGEST_XML = re.compile(r'<property[^>]*name="cchc-digest"[^>]*>\s*<vt:lpwstr>([0-9a-f]{64})</vt:lpwstr>')
-
-
 @lru_cache(maxsize=1)
 def _code_stamp() -> str:
     import openpyxl
@@ -194,21 +185,6 @@ def _digest(*parts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def made_from(path: Path) -> str | None:
-    """The digest a feedback workbook carries (None for any other file)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as book:
-            info = book.getinfo("docProps/custom.xml")
-            if info.file_size > 65536:
-                return None
-            found = _DIGEST_XML.search(book.read(info).decode("utf-8", "replace"))
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None
-    return found.group(1) if found else None
-
-
 def write_feedback(
     period: str,
     findings: pd.DataFrame,
@@ -217,15 +193,17 @@ def write_feedback(
     out_dir: Path,
     deadline: datetime | None,
     catalogue: pd.DataFrame | None = None,
-    previous: Path | None = None,
+    previous: dict[str, tuple[Path, str]] | None = None,
+    made: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write ``out_dir/<UNIT>.xlsx`` for every unit that is expected (``timeliness.expected``) or
     has findings; return the paths written, in registry order.
 
-    ``previous``: the folder an earlier run wrote. A unit whose workbook would be made from the
-    same things (its findings, its timeliness, the unit and indicator names, the period, the
-    deadline, the code) is copied from there instead of written again: re-checking a province's
-    period when one corrected file arrives rewrites that unit's workbook only.
+    ``previous``: file name -> (a workbook an earlier run wrote, the digest of what it was made
+    from). A unit whose workbook would be made from the same things (its findings, its
+    timeliness, the unit and indicator names, the period, the deadline, the code) is copied from
+    there instead of written again: re-checking a province's period when one corrected file
+    arrives rewrites that unit's workbook only. ``made`` receives file name -> digest.
 
     ``findings``: the period's findings (ingest and checks together, ``FINDING_COLUMNS``); rows
     without a unit (a file nobody could be credited with, the missing deadline) are not sent to
@@ -263,10 +241,12 @@ def write_feedback(
         digest = _digest(code, unit_names.get(code, code), parsed.id, deadline, entry,
                          mine[F.FINDING_COLUMNS].to_dict("records"),
                          {i: names.get(i) for i in mine["indicator"] if i})
-        earlier = Path(previous) / path.name if previous is not None else None
-        if earlier is not None and earlier.is_file() and made_from(earlier) == digest:
+        earlier, earlier_digest = (previous or {}).get(path.name, (None, None))
+        if earlier is not None and earlier_digest == digest and Path(earlier).is_file():
             shutil.copy2(earlier, path)
         else:
-            _write_one(path, code, unit_names.get(code, code), parsed, deadline, entry, mine, names, digest)
+            _write_one(path, code, unit_names.get(code, code), parsed, deadline, entry, mine, names)
+        if made is not None:
+            made[path.name] = digest
         written.append(path)
     return written
