@@ -1158,6 +1158,15 @@ def test_old_staging_folders_are_swept(tmp_path):
     assert not old.exists() and fresh.exists() and (out / "x.csv").is_file()
 
 
+def _with_rows_added(path: Path, rows: bytes) -> Path:
+    """The Tư pháp table (2.1 = 5, 2.2 = 6) with ``rows`` of raw XML added at the end of its sheet."""
+    write_book(path, table("Phòng Tư pháp", 5, 6))
+    parts = members(path)
+    part = sheet_part(parts)
+    parts[part] = parts[part].replace(b"</sheetData>", rows + b"</sheetData>")
+    return write_zip(path, parts)
+
+
 @pytest.mark.parametrize("far", [
     b'<row r="900000"><c r="XFD900000"><v>1</v></c></row>',
     b"<row r='900000'><c r='XFD900000'><v>1</v></c></row>",  # single quotes
@@ -1169,12 +1178,7 @@ def test_old_staging_folders_are_swept(tmp_path):
 def test_a_far_cell_however_spelled_is_cut_off(tmp_path, ctx, far):
     """However the reference of a far cell is written, the sheet is rewritten to the box before
     the reader sees it: the table is read and the cut is reported."""
-    path = write_book(tmp_path / "xa.xlsx", table("Phòng Tư pháp", 5, 6))
-    parts = members(path)
-    part = sheet_part(parts)
-    parts[part] = parts[part].replace(b"</sheetData>", far + b"</sheetData>")
-    write_zip(path, parts)
-    result = read_file(path, "xa.xlsx", ctx)
+    result = read_file(_with_rows_added(tmp_path / "xa.xlsx", far), "xa.xlsx", ctx)
     assert {c["indicator"]: c["value"] for c in result.cells if c["status"] == "ok"} == {"2.1": 5.0, "2.2": 6.0}
     assert [f["check"] for f in result.findings] == ["truncated-sheet"], result.findings
 
@@ -1229,12 +1233,7 @@ def test_cells_of_interest_are_the_cells_a_full_pass_would_keep():
 def test_a_far_cell_in_malformed_xml_is_refused_not_read(tmp_path, ctx, far):
     """Attributes run together are not XML, yet the reader would accept them and allocate the
     far cell's whole box: the sheet is sent to the rewriting, which refuses it as malformed."""
-    path = write_book(tmp_path / "xa.xlsx", table("Phòng Tư pháp", 5, 6))
-    parts = members(path)
-    part = sheet_part(parts)
-    parts[part] = parts[part].replace(b"</sheetData>", far + b"</sheetData>")
-    write_zip(path, parts)
-    result = read_file(path, "xa.xlsx", ctx)
+    result = read_file(_with_rows_added(tmp_path / "xa.xlsx", far), "xa.xlsx", ctx)
     assert result.record["status"] == "unreadable"
     assert [f["check"] for f in result.findings] == ["unreadable-file"]
     assert "không phải XML hợp lệ" in result.findings[0]["message"]

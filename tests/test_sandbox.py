@@ -143,17 +143,22 @@ def test_a_worker_announcing_a_huge_result_is_a_crash():
     assert run(work, ["a", "khong lo", "b"], seconds=20) == ["a", ("failed", "khong lo", "crash"), "b"]
 
 
-def test_files_of_a_dead_worker_go_to_the_others_when_no_new_worker_can_start(monkeypatch):
+def forks_allowed(monkeypatch, allowed: int) -> None:
+    """os.fork fails (EAGAIN, as under memory pressure) after ``allowed`` calls."""
     real = os.fork
     calls = []
 
     def fork():
         calls.append(1)
-        if len(calls) > 2:
+        if len(calls) > allowed:
             raise OSError(11, "Resource temporarily unavailable")
         return real()
 
     monkeypatch.setattr(os, "fork", fork)
+
+
+def test_files_of_a_dead_worker_go_to_the_others_when_no_new_worker_can_start(monkeypatch):
+    forks_allowed(monkeypatch, 2)
 
     def work(item):
         if item == "x0":
@@ -198,16 +203,7 @@ def test_time_the_consumer_takes_is_not_charged_to_the_workers():
 
 
 def test_files_left_when_no_worker_can_start_again_are_read_here(monkeypatch):
-    real = os.fork
-    calls = []
-
-    def fork():
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError(11, "Resource temporarily unavailable")
-        return real()
-
-    monkeypatch.setattr(os, "fork", fork)
+    forks_allowed(monkeypatch, 1)
     here = os.getpid()
 
     def work(item):
