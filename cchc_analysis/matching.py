@@ -14,6 +14,7 @@ from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from .catalogue import _records
 from .text import contains_compact, contains_phrase, fold, nfc
 
 _CODE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})*)[.,]?$")
@@ -133,11 +134,6 @@ def _adjust(score: float, a: str, b: str, digits_differ: bool) -> float:
     if digits_differ:
         score *= 0.85
     return score
-
-
-def _records(table) -> list[dict]:
-    """Rows of a frame, or of a list of dicts, as dicts."""
-    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
 
 
 class UnitMatcher:
