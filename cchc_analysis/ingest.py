@@ -556,57 +556,53 @@ class FileResult:
     record: dict = field(default_factory=dict)
 
 
+def _new_record(source_file: str, status: str = "ok") -> dict:
+    return {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
+            "status": status, "sheet": "", "n_values": 0}
+
+
 def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | None = None) -> FileResult:
     """Read one workbook into matched rows and findings. Never raises for a bad file.
 
     ``unit_override`` skips unit recognition and credits every row to that code (used to read the
     district's own consolidated workbook of an earlier period)."""
-    result = FileResult()
-    record = {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
-              "status": "ok", "sheet": "", "n_values": 0}
-    result.record = record
+    from .workbook import _reader_failure
+
+    result = FileResult(record=_new_record(source_file))
+    record = result.record
+
     def finding(check, message, **kw):
         result.findings.append(F.make(check, message, period=ctx.period, source_file=source_file, **kw))
+
     try:
         book = Workbook(path, ctx.limits)
-    except MemoryError:
-        from .workbook import _reader_failure
-
-        refusal = refused(source_file, ctx, _reader_failure("crash", ctx.limits).reason)
-        refusal.record["_transient"] = True
-        return refusal
+        try:
+            _read_book(book, path, source_file, ctx, result, finding, unit_override)
+        except MemoryError:
+            raise
+        except Exception as error:  # a bug must not stop the period: say so and go on
+            record["status"] = "unreadable"
+            finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); "
+                    "đề nghị báo cho bộ phận kỹ thuật.")
+        finally:
+            book.close()
+    except MemoryError:  # the memory cap of this (worker) process
+        return refused(source_file, ctx, _reader_failure("crash", ctx.limits))
     except WorkbookError as error:
-        refusal = refused(source_file, ctx, error.reason)
-        if getattr(error, "transient", False):
-            refusal.record["_transient"] = True
-        return refusal
+        return refused(source_file, ctx, error)
     except Exception as error:  # pragma: no cover - last line of defence
         record["status"] = "unreadable"
         finding("unreadable-file", f"không đọc được tệp ({type(error).__name__}); đề nghị gửi lại.")
-        return result
-    try:
-        _read_book(book, path, source_file, ctx, result, finding, unit_override)
-    except MemoryError:  # the memory cap of this (worker) process: a refusal, not remembered
-        from .workbook import _reader_failure
-
-        book.close()
-        refusal = refused(source_file, ctx, _reader_failure("crash", ctx.limits).reason)
-        refusal.record["_transient"] = True
-        return refusal
-    except Exception as error:  # a bug must not stop the period: say so and go on
-        record["status"] = "unreadable"
-        finding("unreadable-file", f"lỗi khi đọc tệp ({type(error).__name__}: {str(error)[:150]}); đề nghị báo cho bộ phận kỹ thuật.")
-    finally:
-        book.close()
     return result
 
 
-def refused(source_file: str, ctx: _Context, reason: str) -> FileResult:
-    """The result of a file that could not be read as a workbook (``reason``: Vietnamese)."""
-    result = FileResult()
-    result.record = {"source_file": source_file, "unit": "", "unit_source": "", "unit_title": "", "period_found": "",
-                     "status": "unreadable", "sheet": "", "n_values": 0}
-    result.findings.append(F.make("unreadable-file", f"không đọc được tệp: {reason}.", period=ctx.period,
+def refused(source_file: str, ctx: _Context, error: WorkbookError) -> FileResult:
+    """The result of a file that could not be read as a workbook; a refusal the reader's crash,
+    memory or time limit caused (``error.transient``) is marked so that it is not kept."""
+    result = FileResult(record=_new_record(source_file, "unreadable"))
+    if getattr(error, "transient", False):
+        result.record["_transient"] = True  # the next run tries again (see cache.py)
+    result.findings.append(F.make("unreadable-file", f"không đọc được tệp: {error.reason}.", period=ctx.period,
                                   source_file=source_file))
     return result
 
@@ -980,20 +976,10 @@ def list_files(raw_dir: Path) -> tuple[list[Path], list[Path]]:
     return workbooks, others
 
 
-def ingest(
-    period: str,
-    raw_dir: Path,
-    *,
-    catalogue=None,
-    units=None,
-    settings: dict | None = None,
-    root: Path | None = None,
-    progress: bool | None = None,
-) -> IngestResult:
-    """Read every workbook of a period's folder into frames. ``progress`` None shows a bar for
-    many files."""
-    return collect(period, raw_dir, catalogue=catalogue, units=units, settings=settings, root=root,
-                   progress=progress).frames()
+def ingest(period: str, raw_dir: Path, **options) -> IngestResult:
+    """Read every workbook of a period's folder into frames (the options of :func:`collect`;
+    ``progress`` None shows a bar for many files)."""
+    return collect(period, raw_dir, **options).frames()
 
 
 def collect(
@@ -1145,9 +1131,7 @@ def _refused_item(ctx: _Context, item: tuple[Path, str], why: str) -> tuple[dict
     """The result of a file whose worker ran out of memory, crashed or took too long on it."""
     from .workbook import _reader_failure
 
-    result = refused(item[1], ctx, _reader_failure(why, ctx.limits).reason)
-    result.record["_transient"] = True  # not kept in the cache: the next run tries again
-    return _columns(result)
+    return _columns(refused(item[1], ctx, _reader_failure(why, ctx.limits)))
 
 
 def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):

@@ -286,37 +286,32 @@ def _truncated(path):
     path.write_bytes(data[: len(data) // 2])
 
 
-def _bomb(path):
-    """300 MB of sheet XML (repeated bytes) in a ~1.4 MB file, written as a stream."""
+def _padded_sheet(path, megabytes: int, *, force_zip64: bool = False) -> str:
+    """The table with ``megabytes`` MB of spaces inside its sheet's XML, written as a stream
+    (the file stays small); returns the sheet's part name."""
     base = members(write_book(path, table()))
     part = sheet_part(base)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, data in base.items():
             if name != part:
                 archive.writestr(name, data)
-        with archive.open(part, "w", force_zip64=True) as sink:
-            sink.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        with archive.open(part, "w", force_zip64=force_zip64) as sink:
+            sink.write(base[part][:-len(b"</worksheet>")])
             block = b" " * (1 << 20)
-            for _ in range(300):
+            for _ in range(megabytes):
                 sink.write(block)
-            sink.write(b"<sheetData/></worksheet>")
+            sink.write(b"</worksheet>")
+    return part
+
+
+def _bomb(path):
+    """300 MB of sheet XML (repeated bytes) in a ~1.4 MB file."""
+    _padded_sheet(path, 300, force_zip64=True)
 
 
 def _liar(path):
     """The headers say the sheet is 2 KB; the data inflates to 40 MB."""
-    base = members(write_book(path, table()))
-    part = sheet_part(base)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, data in base.items():
-            if name != part:
-                archive.writestr(name, data)
-        with archive.open(part, "w") as sink:
-            sink.write(base[part][:-len(b"</worksheet>")])
-            block = b" " * (1 << 20)
-            for _ in range(40):
-                sink.write(block)
-            sink.write(b"</worksheet>")
-    lie_about_size(path, part, 2048)
+    lie_about_size(path, _padded_sheet(path, 40), 2048)
 
 
 def _laughs_sheet(path):
