@@ -112,17 +112,22 @@ class _Grid:
 
     def __init__(self, sheet: SheetData):
         self.rows = sheet.rows
-        self._width = max((len(r) for r in self.rows), default=0)
+        self._width = max(map(len, self.rows), default=0)
         self._labels: dict[int, list[str]] = {}
         self.merged_anchor: dict[tuple[int, int], tuple[int, int]] = {}
+        # row -> the (column, anchor row, anchor column) of each of its merged cells but anchors
+        self._merged_cells: dict[int, list[tuple[int, int, int]]] = {}
+        anchors, by_row = self.merged_anchor, self._merged_cells
         for r0, c0, r1, c1 in sheet.merged:
             if (r1 - r0 + 1) * (c1 - c0 + 1) > 2000:
                 continue
+            anchor = (r0, c0)
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
-                        self.merged_anchor[(r, c)] = (r0, c0)
-        self._merged_rows = self.merged_rows = {r for r, _ in self.merged_anchor}
+                    if r != r0 or c != c0:
+                        anchors[(r, c)] = anchor
+                        by_row.setdefault(r, []).append((c, r0, c0))
+        self._merged_rows = self.merged_rows = set(self._merged_cells)
 
     def value(self, r: int, c: int, resolve_merged: bool = False):
         if resolve_merged and (r, c) in self.merged_anchor:
@@ -131,35 +136,81 @@ class _Grid:
             return self.rows[r][c]
         return None
 
-    def label(self, r: int, c: int) -> str:
-        value = self.value(r, c, resolve_merged=True)
-        return fold(value) if isinstance(value, str) else ""
-
     def width(self) -> int:
         return self._width
 
     def labels(self, r: int) -> list[str]:
-        """:meth:`label` of every column of row ``r`` (computed once per row)."""
+        """The folded text of every column of row ``r``, merged ranges resolved ('' for a cell
+        holding no text; computed once per row)."""
         labels = self._labels.get(r)
         if labels is None:
-            labels = self._labels[r] = [self.label(r, c) for c in range(self._width)]
+            labels = self._labels[r] = [fold(v) if isinstance(v, str) else "" for v in self.resolved(r)]
         return labels
 
+    def resolved(self, r: int) -> list:
+        """:meth:`value` of every column of row ``r``, merged ranges resolved."""
+        rows, width = self.rows, self._width
+        values = list(rows[r]) if r < len(rows) else []
+        values += [None] * (width - len(values))
+        for c, r0, c0 in self._merged_cells.get(r, ()):
+            if c < width:
+                values[c] = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else None
+        return values
+
     def row_roles(self, r: int) -> dict[str, int]:
-        """:func:`_roles` of the single row ``r``: asked of every row, so kept to a plain loop over
-        its text cells (merged ranges resolved only in rows that have them)."""
+        """:func:`_roles` of the single row ``r`` (merged ranges resolved only in rows that have
+        them). Read-only: the dict may be shared (:func:`_roles_of_values`)."""
         if r in self._merged_rows:
-            values = [self.value(r, c, resolve_merged=True) for c in range(self._width)]
-        else:
-            values = self.rows[r] if r < len(self.rows) else ()
-        found: dict[str, int] = {}
-        text_role = _text_role
-        for c, v in enumerate(values):
-            if v.__class__ is str and v:
+            return _roles_of_values(self.resolved(r))
+        return _roles_of_values(self.rows[r] if r < len(self.rows) else ())
+
+
+def _cell_roles(values) -> tuple[dict[str, int], bool]:
+    """The role of each text cell of a row (role -> first column naming it), and whether the row
+    holds nothing but texts and empty cells. Asked of nearly every row, so kept to a plain loop
+    (the role of a text is cached: :func:`_text_role`)."""
+    found: dict[str, int] = {}
+    texts_only = True
+    text_role = _text_role
+    for c, v in enumerate(values):
+        if v.__class__ is str:
+            if v:
                 role = text_role(v)
                 if role and role not in found:
                     found[role] = c
-        return found
+        elif v is not None:
+            texts_only = False
+    return found, texts_only
+
+
+#: rows of texts whose roles are kept (:func:`_roles_of_values`); emptied when full. A letter
+#: has some 150 rows, a period's workbooks a few layouts of them.
+_ROW_ROLES_SIZE = 4096
+#: the most characters a row (or a label) kept in a memo holds: what a memo keeps alive stays
+#: small whatever a workbook holds (a row of the letter holds a few hundred)
+_MEMO_TEXT = 1000
+_row_roles_memo: dict[tuple, dict[str, int]] = {}
+
+
+def _roles_of_values(row) -> dict[str, int]:
+    """The roles of a row's values (:func:`_cell_roles`), read-only.
+
+    A row holding only texts and empty cells (the letter's headings and row labels, a row left
+    blank) recurs in every workbook of a period: its roles are kept, keyed by the row's cells.
+    Rows whose cells are equal hold the same texts in the same columns (a text equals nothing but
+    the same text; numbers, booleans and dates, whatever they equal among themselves, name no
+    role), and roles depend on nothing else (no sheet, no catalogue, no period), so an entry is
+    right wherever it is found. A row holding a value is not kept: values differ from file to
+    file, such rows would only crowd out the others; nor is a row of long texts (:data:`_MEMO_TEXT`)."""
+    key = tuple(row)
+    found = _row_roles_memo.get(key)
+    if found is None:
+        found, texts_only = _cell_roles(row)
+        if texts_only and sum(map(len, filter(None, key))) <= _MEMO_TEXT:
+            if len(_row_roles_memo) >= _ROW_ROLES_SIZE:
+                _row_roles_memo.clear()
+            _row_roles_memo[key] = found
+    return found
 
 
 def _roles(grid: _Grid, rows: list[int]) -> dict[str, int]:
@@ -188,25 +239,40 @@ def _is_header(roles: dict[str, int]) -> bool:
 def _looks_like_header_part(grid: _Grid, r: int) -> bool:
     """A header's second row, or a repeated header: labels only, no code and no number."""
     row = grid.rows[r] if r < len(grid.rows) else []
-    labels = [fold(v) for v in row if isinstance(v, str) and v.strip()]
-    if not labels or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
         return False
-    return any(_column_role(label) in ("unit", "value", "value?", "note", "name", "stt") for label in labels) and not any(
-        normalise_code(v) for v in row if isinstance(v, str)
-    )
+    if not _roles_of_values(row):  # no text naming a column's role (or no text at all)
+        return False
+    return not any(normalise_code(v) for v in row if isinstance(v, str))
+
+
+def _is_numbering_cell(v) -> str | bool | None:
+    """A cell of a numbering row: None for an empty cell, its text when it reads as '(1)', '2'
+    or 'a', False otherwise."""
+    if v is None or v == "":
+        return None
+    text = f"{v:g}" if isinstance(v, float) else str(v).strip()
+    return text if _NUMBERING.match(text) else False
+
+
+def _may_be_numbering(cell) -> bool:
+    """False when ``cell`` alone shows that its row is not a numbering row: it is not empty and
+    does not read as '(1)', '2' or 'a' (:func:`_is_numbering` asks the same of every cell)."""
+    return _is_numbering_cell(cell) is not False
 
 
 def _is_numbering(row: list) -> bool:
     """The '(1) (2) (3) (4) (5)' row under a header."""
-    cells = [v for v in row if v not in (None, "")]
-    if len(cells) < 3:
-        return False
     texts = []
-    for v in cells:  # most rows fail on their first cell: stop there
-        text = f"{v:g}" if isinstance(v, float) else str(v).strip()
-        if not _NUMBERING.match(text):
+    for v in row:  # most rows fail on their first non-empty cell: stop there
+        text = _is_numbering_cell(v)
+        if text is None:
+            continue
+        if text is False:
             return False
         texts.append(text)
+    if len(texts) < 3:
+        return False
     digits = [int(re.sub(r"\D", "", t)) for t in texts if re.sub(r"\D", "", t)]
     return len(digits) >= 3 and digits == list(range(digits[0], digits[0] + len(digits)))
 
@@ -253,11 +319,14 @@ def find_tables(sheet: SheetData, period: Period | None = None) -> tuple[Table |
     grid = _Grid(sheet)
     header_rows: list[int] = []
     table: Table | None = None
-    for r in range(len(grid.rows)):
-        if r in grid.merged_rows and not any(isinstance(v, str) and v.strip() for v in grid.rows[r]):
+    merged_rows = grid.merged_rows
+    for r, row in enumerate(grid.rows):  # every row: the table's header, and any repeat of it
+        single = grid.row_roles(r) if r in merged_rows else _roles_of_values(row)
+        if len(single) < 3:  # a header names 3 roles or more
+            continue
+        if r in merged_rows and not any(isinstance(v, str) and v.strip() for v in row):
             continue  # a row inside a merged heading, with no text of its own
-        single = grid.row_roles(r)
-        if len(single) < 3 or not _is_header(single):  # a header names 3 roles or more
+        if not _is_header(single):
             continue
         header_rows.append(r)
         if table is not None:
@@ -533,6 +602,8 @@ class _Context:
     units: UnitMatcher
     limits: Limits
     specs: dict[str, dict]
+    #: rows read under this context (:func:`_row_label`)
+    row_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _raw_text(value) -> str:
@@ -721,7 +792,7 @@ def _drop_other_periods(tables: list, ctx: _Context, finding) -> list:
 
 
 def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> list[dict]:
-    grid = _Grid(sheet)
+    rows = sheet.rows
     cols = table.columns
     out: list[dict] = []
     group = ""
@@ -734,29 +805,29 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     extra_seen: dict[int, int] = {c: 0 for c in table.extra_value_columns}
     anchor = ""  # the last indicator matched above the current row
     info = book.cell_info(sheet.name) if "value" in cols else None  # percent formats, formulas
-    for r in range(table.data_start, len(grid.rows)):
+    specs, sheet_name = ctx.specs, sheet.name
+    known_label = ctx.row_memo.get  # (STT cell, name cell, group, anchor) -> what _row_label said
+    blank = {"unit": "", "indicator": "", "status": EMPTY, "value": math.nan, "raw": "", "source_file": source_file,
+             "sheet": sheet_name, "row": 0, "_r": 0, "_c": c_value}  # a matched row before its value is read
+    for r in range(table.data_start, len(rows)):
         if r in skip:
             continue
-        raw_row = grid.rows[r]
-        if not any(v not in (None, "") for v in raw_row):
-            continue
-        if _is_numbering(raw_row):
-            continue
+        raw_row = rows[r]
         n = len(raw_row)
+        code_cell = raw_row[c_stt] if c_stt is not None and c_stt < n else None
+        name_cell = raw_row[c_name] if c_name is not None and c_name < n else None
+        if (code_cell is None or code_cell == "") and (name_cell is None or name_cell == "") and (
+                raw_row.count(None) + raw_row.count("") == n):
+            continue  # an empty row
+        value_cell = raw_row[c_value] if c_value is not None and c_value < n else None
+        code, name, match, may_be_numbering = (known_label((code_cell, name_cell, group, anchor))
+                                               or _row_label(ctx, code_cell, name_cell, group, anchor))
+        if may_be_numbering and _is_numbering(raw_row):
+            continue
         for c in extra_seen:
             if c < n and raw_row[c] not in (None, "") and not (isinstance(raw_row[c], str) and not raw_row[c].strip()):
                 extra_seen[c] += 1
-        code_cell = raw_row[c_stt] if c_stt is not None and c_stt < n else None
-        name_cell = raw_row[c_name] if c_name is not None and c_name < n else None
-        value_cell = raw_row[c_value] if c_value is not None and c_value < n else None
-        name = nfc(name_cell) if isinstance(name_cell, str) else ("" if name_cell is None else nfc(_raw_text(name_cell)))
-        code = normalise_code(code_cell)
-        if name:
-            leading, rest = split_leading_code(name)
-            if leading:
-                code, name = code or normalise_code(leading), rest
         value_present = value_cell not in (None, "") and not (isinstance(value_cell, str) and not value_cell.strip())
-        match = ctx.matcher.match(code, name, group, anchor) if (code or name) else None
         if match is None and not code and _is_signature(raw_row):
             break  # the signature block under the table: the table has ended
         unmatched_run = unmatched_run + 1 if match is None else 0
@@ -785,9 +856,9 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                     f"dòng {shown} với số liệu '{_raw_text(value_cell)[:40]}' không khớp chỉ tiêu nào của Phụ lục II; "
                     "đề nghị ghi đúng STT và tên chỉ tiêu theo mẫu.", sheet=sheet.name, row=r + 1)
             continue
-        indicator, _how = match
+        indicator = match[0]
         anchor = indicator
-        spec = ctx.specs[indicator]
+        spec = specs[indicator]
         if spec["kind"] == "group":
             group = indicator
             last = None
@@ -797,26 +868,27 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                         f"'{_raw_text(value_cell)[:40]}'; đề nghị ghi số liệu vào các chỉ tiêu con.",
                         indicator=indicator, sheet=sheet.name, row=r + 1)
             continue
-        if spec["parent"] and ctx.specs.get(spec["parent"], {}).get("kind") == "group":
-            group = spec["parent"]
-        cell = {"unit": "", "indicator": indicator, "status": EMPTY, "value": math.nan, "raw": "",
-                "source_file": source_file, "sheet": sheet.name, "row": r + 1, "_r": r, "_c": cols.get("value")}
+        parent = spec["parent"]
+        if parent and specs.get(parent, {}).get("kind") == "group":
+            group = parent
+        cell = blank.copy()  # quicker to make than the same dict written out
+        cell["indicator"], cell["row"], cell["_r"] = indicator, r + 1, r
         out.append(cell)
         last = cell
         if value_present:
             _fill(cell, value_cell, r, info, sheet, ctx, finding, percent_rows)
-        elif "value" in cols:
-            fact = info.get((r, cols["value"])) if info else None
+        elif c_value is not None and info:
+            fact = info.get((r, c_value))
             if fact is not None and fact.formula and not fact.cached:
                 finding("formula-no-value",
-                        f"ô {cell_reference(r, cols['value'])} (cột Số liệu) của chỉ tiêu {indicator} là công thức chưa được "
+                        f"ô {cell_reference(r, c_value)} (cột Số liệu) của chỉ tiêu {indicator} là công thức chưa được "
                         "tính (không có giá trị lưu sẵn); "
                         "đề nghị mở tệp bằng Excel, tính lại (F9), lưu rồi gửi lại, hoặc ghi số trực tiếp.",
                         indicator=indicator, sheet=sheet.name, row=r + 1)
     for c, count in extra_seen.items():
         if count:
             finding("ignored-column",
-                    f"cột {cell_reference(table.header_row, c).rstrip('0123456789')} ('{nfc(grid.value(table.header_row, c, True))[:50]}') "
+                    f"cột {cell_reference(table.header_row, c).rstrip('0123456789')} ('{nfc(_Grid(sheet).value(table.header_row, c, True))[:50]}') "
                     f"có {count} số liệu nhưng không phải cột số liệu của kỳ {ctx.period}; chỉ dùng cột "
                     f"{cell_reference(table.header_row, cols['value']).rstrip('0123456789')}.", sheet=sheet.name)
     if unknown_more:
@@ -825,6 +897,45 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                 f"{unknown_more[-1]}); đề nghị ghi đúng STT và tên chỉ tiêu theo mẫu.", sheet=sheet.name, row=unknown_more[0])
     _settle_fractions(percent_rows, sheet, finding)
     return out
+
+
+#: rows a context keeps the reading of (:func:`_row_label`); emptied when full
+_ROW_MEMO_SIZE = 4096
+
+
+def _row_label(ctx: _Context, code_cell, name_cell, group: str,
+               anchor: str) -> tuple[str, str, tuple[str, str] | None, bool]:
+    """What a row's STT and name cells say: its code (normalised), its name (NFC, a leading code
+    split off), the indicator it matches under ``group`` and ``anchor``
+    (:meth:`IndicatorMatcher.match`, None for no match) and whether the two cells may belong to a
+    numbering row ('(1) (2) (3)', see :func:`_is_numbering`).
+
+    Kept in ``ctx.row_memo`` under ``(code_cell, name_cell, group, anchor)``, where the reader
+    looks first: the rows of the letter's template recur in every workbook of a period. Only
+    cells that are texts or empty (None) are kept: two such keys are equal exactly when the texts
+    are, a number, a boolean or a date never equals a text or None (so looking a key holding one
+    up finds nothing), and everything said depends on nothing but the texts and the context's
+    catalogue, whose own memo this is (another context never sees it). Numbers are not kept
+    because 1, 1.0 and True are equal keys but read differently; long texts are not kept
+    (:data:`_MEMO_TEXT`)."""
+    name = nfc(name_cell) if isinstance(name_cell, str) else ("" if name_cell is None else nfc(_raw_text(name_cell)))
+    code = normalise_code(code_cell)
+    if name:
+        leading, rest = split_leading_code(name)
+        if leading:
+            code, name = code or normalise_code(leading), rest
+    match = ctx.matcher.match(code, name, group, anchor) if (code or name) else None
+    found = (code, name, match, _may_be_numbering(code_cell) and _may_be_numbering(name_cell))
+    if _memo_text(code_cell) and _memo_text(name_cell):
+        if len(ctx.row_memo) >= _ROW_MEMO_SIZE:
+            ctx.row_memo.clear()
+        ctx.row_memo[(code_cell, name_cell, group, anchor)] = found
+    return found
+
+
+def _memo_text(cell) -> bool:
+    """Whether a cell may be part of a memo's key: empty (None), or a text that is not long."""
+    return cell is None or (cell.__class__ is str and len(cell) <= _MEMO_TEXT)
 
 
 def _is_signature(row: list) -> bool:
@@ -1177,7 +1288,7 @@ def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[d
     unit, indicator, status = columns["unit"], columns["indicator"], columns["status"]
     value, raw, source, sheet, row = (columns[c] for c in ("value", "raw", "source_file", "sheet", "row"))
     # by unit, then in the order the files came, then where in the file
-    ranked = sorted(range(len(unit)), key=lambda i: (unit[i], order[source[i]], sheet[i], row[i]))
+    ranked = _ranked(unit, source, sheet, row, order)
     written = [i for i in ranked if status[i] != EMPTY]
     # a later value of the same unit and indicator supersedes an earlier one
     superseded: dict[int, bool] = {}
@@ -1237,8 +1348,35 @@ def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[d
         "row": [row[i] for i in written],
         "superseded": [superseded[i] for i in written],
     }
-    cells = {name: [columns[name][i] for i in ranked] for name in CELL_COLUMNS}
+    cells = {name: list(map(columns[name].__getitem__, ranked)) for name in CELL_COLUMNS}
     return values, cells, out, replaced_at
+
+
+def _ranked(unit: list, source: list, sheet: list, row: list, order: dict[str, int]) -> list[int]:
+    """The indexes of the matched rows sorted by (unit, order of the file, sheet, row), ties kept
+    in place: the order of the period's values and cells.
+
+    The rows arrive file by file, each file's rows in sheet and row order, so the usual case
+    sorts the files (a few hundred) rather than the rows (tens of thousands): each run of rows of
+    one unit and one file that is already in (sheet, row) order is placed by its file's key. Any
+    other arrangement (a file's rows out of order or in two runs) is sorted row by row."""
+    n = len(unit)
+    runs: list[tuple[tuple, int, int]] = []
+    start = 0
+    while start < n:
+        u, s = unit[start], source[start]
+        end = start + 1
+        while end < n and source[end] == s and unit[end] == u:
+            end += 1
+        keys = list(zip(sheet[start:end], row[start:end]))
+        if keys != sorted(keys):
+            break
+        runs.append(((u, order[s]), start, end))
+        start = end
+    if start < n or len({key for key, _, _ in runs}) < len(runs):
+        return sorted(range(n), key=lambda i: (unit[i], order[source[i]], sheet[i], row[i]))
+    runs.sort(key=lambda run: run[0])
+    return [i for _, begin, end in runs for i in range(begin, end)]
 
 
 def _stamp(value) -> str:

@@ -192,6 +192,8 @@ def parse_value(
 
 
 def _parse(raw, kind, choices, low, high, unit, percent_format) -> Parsed:
+    if (raw.__class__ is float or raw.__class__ is int) and kind != "code" and raw == raw:
+        return _parse_number(raw, kind, low, high, percent_format)  # the usual cell, taken first
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         return Parsed(math.nan, EMPTY)
     if isinstance(raw, str):
@@ -212,12 +214,7 @@ def _parse(raw, kind, choices, low, high, unit, percent_format) -> Parsed:
     if isinstance(raw, bool):
         return Parsed(math.nan, TYPE_ERROR, f"ô chứa giá trị logic {raw}, cần một số")
     if isinstance(raw, (int, float)):
-        value = float(raw)
-        if math.isinf(value):
-            return Parsed(math.nan, TYPE_ERROR, "ô chứa giá trị vô hạn")
-        if kind == "percent" and percent_format:
-            value = round(value * 100, 10)
-        return _check_range(value, kind, low, high)
+        return _parse_number(raw, kind, low, high, percent_format)
     text = nfc(raw)
     number = _to_number(text, kind)
     if number is None:
@@ -238,6 +235,16 @@ def _parse(raw, kind, choices, low, high, unit, percent_format) -> Parsed:
         }.get(kind, "một số")
         return Parsed(math.nan, TYPE_ERROR, f"'{_quote(raw)}' không phải là số; cần {expected}")
     return _check_range(number, kind, low, high)
+
+
+def _parse_number(raw: int | float, kind: str, low, high, percent_format) -> Parsed:
+    """A number cell (not NaN, not a boolean) for an indicator that is not a coded choice."""
+    value = float(raw)
+    if math.isinf(value):
+        return Parsed(math.nan, TYPE_ERROR, "ô chứa giá trị vô hạn")
+    if kind == "percent" and percent_format:
+        value = round(value * 100, 10)
+    return _check_range(value, kind, low, high)
 
 
 def expected_text(kind: str, unit: str = "", choices: dict[int, str] | None = None) -> str:
