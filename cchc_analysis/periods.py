@@ -105,10 +105,11 @@ def parse_period(text: str) -> Period:
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _TITLE_PATTERNS = [
-    (re.compile(r"\b6 thang (?:dau )?nam (\d{4})\b"), lambda m: Period(int(m.group(1)), "H1")),
-    (re.compile(r"\bsau thang (?:dau )?nam (\d{4})\b"), lambda m: Period(int(m.group(1)), "H1")),
-    (re.compile(r"\b9 thang (?:dau )?nam (\d{4})\b"), lambda m: Period(int(m.group(1)), "9M")),
-    (re.compile(r"\bchin thang (?:dau )?nam (\d{4})\b"), lambda m: Period(int(m.group(1)), "9M")),
+    # '6 tháng đầu năm 2021', '6 tháng năm 2021', '6 tháng 2021', '6 tháng/2021'
+    (re.compile(r"\b6 thang (?:dau )?(?:nam )?(\d{4})\b"), lambda m: Period(int(m.group(1)), "H1")),
+    (re.compile(r"\bsau thang (?:dau )?(?:nam )?(\d{4})\b"), lambda m: Period(int(m.group(1)), "H1")),
+    (re.compile(r"\b9 thang (?:dau )?(?:nam )?(\d{4})\b"), lambda m: Period(int(m.group(1)), "9M")),
+    (re.compile(r"\bchin thang (?:dau )?(?:nam )?(\d{4})\b"), lambda m: Period(int(m.group(1)), "9M")),
     (
         re.compile(r"\bquy (i{1,3}|iv|[1-4]) (?:nam )?(\d{4})\b"),
         lambda m: Period(int(m.group(2)), "Q", _ROMAN[m.group(1)]),

@@ -229,12 +229,17 @@ def test_bad_values_become_findings_that_quote_the_cell(raw):
     assert len(result.values) == 5
 
 
-def test_two_period_columns_take_this_periods_and_report_the_other(raw):
+@pytest.mark.parametrize("last, this", [
+    ("Số liệu 6 tháng đầu năm 2020", "Số liệu 6 tháng đầu năm 2021"),
+    ("Số liệu 6 tháng 2020", "Số liệu 6 tháng 2021"),  # without 'đầu năm', as many offices write it
+    ("6 tháng/2020", "6 tháng/2021"),
+])
+def test_two_period_columns_take_this_periods_and_report_the_other(raw, last, this):
     """'Số liệu 6 tháng 2020 | Số liệu 6 tháng 2021': this period's column counts; the other's
     values are not dropped silently."""
     rows = [
         ["TÊN CƠ QUAN: Phòng Tư pháp"],
-        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu 6 tháng đầu năm 2020", "Số liệu 6 tháng đầu năm 2021", "Ghi chú"],
+        ["STT", "Chỉ tiêu", "Đơn vị tính", last, this, "Ghi chú"],
         ["2.1", ROWS["2.1"]["name"], "Văn bản", 2, 3, None],
         ["2.2", ROWS["2.2"]["name"], "Văn bản", 1, 4, None],
     ]
