@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,12 +30,10 @@ def code_stamp() -> str:
     """A digest of the package's code and of the workbook parser's version."""
     import sys
     import unicodedata
-    from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        parser = version("python-calamine")
-    except PackageNotFoundError:
-        parser = ""
+    from .installed import version
+
+    parser = version("python-calamine", "python_calamine") or ""
     digest = hashlib.sha256(f"{parser}|{sys.version}|{unicodedata.unidata_version}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
@@ -57,6 +54,7 @@ class ResultCache:
         context = json.dumps([code_stamp(), period, repr(limits), catalogue_rows, unit_rows], sort_keys=True,
                              default=str, ensure_ascii=False)
         self.context = hashlib.sha256(context.encode()).hexdigest()
+        self._folders: set[str] = set()  # the entry folders known to exist
 
     def key(self, source_file: str, path: Path) -> str | None:
         """The key of a workbook (None when the file cannot be read or is beyond the size
@@ -70,8 +68,8 @@ class ResultCache:
             return None
         return hashlib.sha256(f"{self.context}\0{source_file}\0{content}".encode()).hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / key
+    def _path(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], key)
 
     def get(self, key: str | None):
         if key is None:
@@ -79,28 +77,38 @@ class ResultCache:
         from .workbook import _loads
 
         try:
-            found = _loads(self._path(key).read_bytes())
+            with open(self._path(key), "rb") as handle:
+                found = _loads(handle.read())
         except Exception:  # absent, damaged, or not plain data: read the file again
             return None
         return found if _well_formed(found) else None
 
     def put(self, key: str | None, result) -> None:
-        """Keep ``result`` under ``key`` (written whole or not at all; a failure only costs speed)."""
+        """Keep ``result`` under ``key`` (written whole or not at all; a failure only costs speed).
+        Plain system calls: a cold run of a province's period writes hundreds of entries."""
         if key is None:
             return
         target = self._path(key)
+        folder = os.path.dirname(target)
+        temp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".", dir=target.parent)
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, target)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
             finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
+                os.close(fd)
+            os.replace(temp, target)
         except Exception:  # a full disc, an unpicklable value: the next run reads the file again
-            pass
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
 
 
 def _well_formed(found) -> bool:

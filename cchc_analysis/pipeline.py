@@ -93,8 +93,11 @@ def ingest_writers(collected: Collected) -> dict:
 
 
 def _load_parquet_writer() -> None:
-    """Imported while the worker processes read (this process is idle then)."""
-    import pyarrow.parquet  # noqa: F401
+    """Loaded while the worker processes read (this process is idle then): pyarrow's Parquet
+    writer and what the Parquet files record of pandas."""
+    from .store import prepare_parquet
+
+    prepare_parquet()
 
 
 def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Path | None = None,

@@ -14,8 +14,10 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from array import array
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -110,17 +112,17 @@ _PANDAS_TYPES = {"str": ("object", "str"), "float": ("float64", "float64"), "Int
 
 def write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) -> None:
     """``columns`` (name -> list, in order) as a Parquet file; ``types`` name -> str | float |
-    Int64 | bool. None is a null (NaN too, in a float column, as pandas writes it).
+    Int64 | bool. None is a null (NaN too, in a float or Int64 column, as pandas writes it).
 
-    The arrays are built from their buffers: ``pyarrow.array`` would load pandas (its check
-    for pandas objects imports it), which costs more than reading a district's files."""
+    The arrays come from ``pyarrow.array`` where that loads no pandas (:func:`_pyarrow_converts`),
+    else from their buffers: loading pandas costs more than reading a district's files."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     fields, arrays, described = [], [], []
+    converts = _pyarrow_converts()
     for name, values in columns.items():
         kind = types[name]
-        array = _ARRAYS[kind](pa, list(values))
+        array = _array(pa, list(values), kind, converts)
         fields.append(pa.field(name, array.type))
         arrays.append(array)
         pandas_type, numpy_type = _PANDAS_TYPES[kind]
@@ -129,15 +131,73 @@ def write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) -
     metadata = {"index_columns": [], "column_indexes": [], "columns": described, "attributes": {},
                 "creator": {"library": "pyarrow", "version": pa.__version__}, "pandas_version": _pandas_version()}
     schema = pa.schema(fields, metadata={b"pandas": json.dumps(metadata).encode()})
-    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path)
+    _write_table(pa.Table.from_arrays(arrays, schema=schema), path)
+
+
+def _write_table(table, path: Path) -> None:
+    """The file ``pyarrow.parquet.write_table`` writes (its defaults), through the writer class
+    that function uses: the module ``pyarrow.parquet`` itself loads the dataset and file-system
+    layers (~35 ms) that writing one local file does not need. Where that class is not as
+    expected (another pyarrow), the public function."""
+    try:
+        from pyarrow import _parquet
+
+        writer = _parquet.ParquetWriter(str(path), table.schema, version="2.6", use_dictionary=True,
+                                        compression="snappy", write_statistics=True, writer_engine_version="V2")
+    except (ImportError, AttributeError, TypeError, ValueError):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+        return
+    try:
+        writer.write_table(table)
+    finally:
+        writer.close()
+
+
+def prepare_parquet() -> None:
+    """Load what :func:`write_parquet` needs (pyarrow, the pandas version it records), ahead of
+    the writing: the ingest does it while its workers read."""
+    try:
+        from pyarrow import _parquet  # noqa: F401  (what _write_table uses)
+    except ImportError:
+        import pyarrow.parquet  # noqa: F401
+    _pandas_version()
+
+
+def _pyarrow_converts() -> bool:
+    """Whether ``pyarrow.array`` may convert the columns: it is C code (a few times faster than
+    the buffer builders below), but it checks for pandas objects, and that check imports pandas
+    where pandas can be imported and is not yet (~0.5 s). So only where pandas is loaded already,
+    or cannot be (numpy kept out of the process: ``cchc ingest``, see :mod:`cchc_analysis.cli`)."""
+    return "pandas" in sys.modules or sys.modules.get("numpy", False) is None
+
+
+def _array(pa, values: list, kind: str, converts: bool):
+    """One column as an Arrow array of ``kind`` (None, and NaN in a number column, as nulls)."""
+    if converts and kind in _CONVERTED:
+        name, nan_is_null = _CONVERTED[kind]
+        try:
+            return pa.array(values, type=getattr(pa, name)(), from_pandas=nan_is_null)
+        except (TypeError, ValueError, OverflowError):  # a value of another type: the builders handle it
+            pass
+    return _ARRAYS[kind](pa, values)
+
+
+#: the kinds pyarrow's converter turns into what the builders make (booleans: the builders, which
+#: make None False rather than null, as pandas' bool column does)
+_CONVERTED = {"str": ("large_string", False), "float": ("float64", True), "Int64": ("int64", True)}
 
 
 def _bitmap(flags: list[bool]) -> bytes:
     """Arrow's bit-packed booleans (bit i of byte i // 8, least significant first)."""
     if not flags:
         return b""
-    number = int("".join("1" if f else "0" for f in reversed(flags)), 2)
+    number = int(b"".join(map(_BIT.__getitem__, reversed(flags))), 2)
     return number.to_bytes((len(flags) + 7) // 8, "little")
+
+
+_BIT = {True: b"1", False: b"0"}
 
 
 def _validity(pa, valid: list[bool]):
@@ -147,43 +207,58 @@ def _validity(pa, valid: list[bool]):
 def _strings(pa, values: list):
     from itertools import accumulate
 
-    known: dict = {None: b""}  # a column repeats its texts (unit, file, sheet): encode each once
-    encoded = [known[v] if v in known else known.setdefault(v, str(v).encode("utf-8", "replace")) for v in values]
-    offsets = array("q", accumulate((len(e) for e in encoded), initial=0))
-    valid = [v is not None for v in values]
+    # a column repeats its texts (unit, file, sheet): each distinct one is encoded once, and the
+    # per-value work is C loops (map) over the list
+    known = {v: (b"" if v is None else str(v).encode("utf-8", "replace")) for v in set(values)}
+    encoded = list(map(known.__getitem__, values))
+    offsets = array("q", accumulate(map(len, encoded), initial=0))
+    if None in known:
+        valid = [v is not None for v in values]
+        validity, nulls = _validity(pa, valid), valid.count(False)
+    else:
+        validity, nulls = None, 0
     return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)),
-                                            _validity(pa, valid), null_count=valid.count(False))
+                                            validity, null_count=nulls)
 
 
 def _floats(pa, values: list):
-    numbers = [math.nan if v is None else float(v) for v in values]
-    valid = [v == v for v in numbers]
-    return pa.Array.from_buffers(pa.float64(), len(numbers), [_validity(pa, valid), pa.py_buffer(array("d", numbers))],
-                                 null_count=valid.count(False))
+    try:
+        numbers = array("d", values)  # the usual column: numbers only (NaN where a cell is not one)
+    except TypeError:
+        numbers = array("d", [math.nan if v is None else float(v) for v in values])
+    if any(map(math.isnan, numbers)):
+        valid = [v == v for v in numbers]
+        validity, nulls = _validity(pa, valid), valid.count(False)
+    else:
+        validity, nulls = None, 0
+    return pa.Array.from_buffers(pa.float64(), len(numbers), [validity, pa.py_buffer(numbers)], null_count=nulls)
 
 
 def _integers(pa, values: list):
-    valid = [v is not None and v == v for v in values]
-    numbers = array("q", (int(v) if ok else 0 for v, ok in zip(values, valid)))
-    return pa.Array.from_buffers(pa.int64(), len(values), [_validity(pa, valid), pa.py_buffer(numbers)],
-                                 null_count=valid.count(False))
+    try:
+        numbers = array("q", values)  # the usual column: whole numbers only
+        validity, nulls = None, 0
+    except TypeError:
+        valid = [v is not None and v == v for v in values]
+        numbers = array("q", (int(v) if ok else 0 for v, ok in zip(values, valid)))
+        validity, nulls = _validity(pa, valid), valid.count(False)
+    return pa.Array.from_buffers(pa.int64(), len(values), [validity, pa.py_buffer(numbers)], null_count=nulls)
 
 
 def _booleans(pa, values: list):
-    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(_bitmap([bool(v) for v in values]))],
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(_bitmap(list(map(bool, values))))],
                                  null_count=0)
 
 
 _ARRAYS = {"str": _strings, "float": _floats, "Int64": _integers, "bool": _booleans}
 
 
+@lru_cache(maxsize=1)
 def _pandas_version() -> str:
-    try:
-        from importlib.metadata import version
+    """The pandas version a file written by pandas would record (pandas itself is not loaded)."""
+    from .installed import version
 
-        return version("pandas")
-    except Exception:
-        return "2.2.0"
+    return version("pandas", "pandas") or "2.2.0"
 
 
 def write_csv(path: Path, header: list[str], rows) -> None:

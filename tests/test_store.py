@@ -58,7 +58,11 @@ def collected(received: list) -> Collected:
     [datetime(2021, 6, 10), datetime(2021, 6, 11)],  # dates only: pandas writes the date alone
     [datetime(2021, 6, 10, 9, 0, 0, 250000), datetime(2021, 6, 11, 17, 30)],  # microseconds
 ])
-def test_plain_writers_write_what_pandas_writes(tmp_path, received):
+@pytest.mark.parametrize("converts", [True, False], ids=["pyarrow-converter", "buffer-builders"])
+def test_plain_writers_write_what_pandas_writes(tmp_path, monkeypatch, received, converts):
+    from cchc_analysis import store
+
+    monkeypatch.setattr(store, "_pyarrow_converts", lambda: converts)
     period = collected(received)
     write_folder(tmp_path / "plain", ingest_writers(period))
     write_frames(tmp_path / "pandas", ingest_frames(period.frames()))
@@ -109,16 +113,31 @@ def test_datetime_texts():
 
 
 def test_ingest_does_not_load_pandas(tmp_path):
-    """Reading a folder and writing its files needs neither pandas nor the notebook stack
-    (numpy comes with pyarrow, loaded while the workers read)."""
+    """Reading a folder and writing its files needs neither pandas nor the notebook stack, nor
+    numpy (which pyarrow would load if it could)."""
     from cchc_analysis.samples import make_bulk
 
     make_bulk(tmp_path / "data" / "raw" / "2021-H1", 10)
     code = ("import sys; from cchc_analysis.cli import main; rc = main(['ingest', '--period', '2021-H1', '--root', %r]); "
-            "print(sorted(m for m in ('pandas', 'matplotlib', 'papermill', 'openpyxl', 'nbconvert') if m in sys.modules))"
+            "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib', 'papermill', 'openpyxl', 'nbconvert') "
+            "if sys.modules.get(m) is not None))"
             % str(tmp_path))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     values = pd.read_parquet(tmp_path / "data" / "processed" / "2021-H1" / "values.parquet")
     assert len(values) > 0 and values["row"].dtype == "Int64"
+
+
+def test_parquet_file_is_byte_for_byte_what_pyarrow_write_table_writes(tmp_path):
+    """store writes through pyarrow's writer class without loading pyarrow.parquet: same bytes."""
+    import pyarrow as pa
+
+    from cchc_analysis.store import _write_table
+
+    table = pa.table({"text": pa.array([NFD, None, "87,5%"] * 500, type=pa.large_string()),
+                      "value": [1.5, None, float("nan")] * 500, "row": pa.array([7, None, 9] * 500, type=pa.int64())})
+    table = table.replace_schema_metadata({b"pandas": b"{}"})
+    pq.write_table(table, tmp_path / "public.parquet")
+    _write_table(table, tmp_path / "ours.parquet")
+    assert (tmp_path / "ours.parquet").read_bytes() == (tmp_path / "public.parquet").read_bytes()
