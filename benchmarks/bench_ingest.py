@@ -21,8 +21,15 @@ the same run, peak RSS) and the machine, and writes the raw times to ``--out/res
 table to ``--out/results.md``. Peak RSS is ``ru_maxrss`` of the run as returned by ``wait4``: the
 largest single process of the run (its worker processes included, one at a time, not summed).
 
+``--raw DIR`` times a folder of workbooks that the script did not write (a held-out period) the
+same way, through a workspace whose ``data/raw/<--period>`` links to it (nothing is written into
+DIR). Before timing, the package's bytecode is written (``compileall``), as an installed package
+has it: a checkout run with ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile the package's
+source in every run.
+
     .venv/bin/python benchmarks/bench_ingest.py                      # N = 30, 300
     .venv/bin/python benchmarks/bench_ingest.py --sizes 30 300 3000  # adds N = 3000
+    .venv/bin/python benchmarks/bench_ingest.py --raw /path/to/2021-H1 --tools floor ingest check
 """
 
 from __future__ import annotations
@@ -79,6 +86,35 @@ def _generator_stamp(n: int, seed: int) -> str:
     return digest.hexdigest()
 
 
+def _slug(n) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in str(n))
+
+
+def held_out(out: Path, raw: Path, period: str) -> Path:
+    """A workspace ``out/held-<name>`` whose ``data/raw/<period>`` is the given folder (a link):
+    a period nobody tuned for, timed like the generated ones."""
+    raw = raw.resolve()
+    if not raw.is_dir():
+        raise SystemExit(f"--raw {raw}: no such folder")
+    root = out / f"held-{raw.name}"
+    link = root / "data" / "raw" / period
+    if link.is_symlink() and link.resolve() == raw:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(raw, target_is_directory=True)
+    return root
+
+
+def compile_package(python: str) -> None:
+    """Write the package's bytecode, as any installed copy has it. Without it (a checkout run with
+    PYTHONDONTWRITEBYTECODE=1, as CI does) every run compiles the package's source again, ~70 ms
+    that an installed package never pays."""
+    subprocess.run([python, "-m", "compileall", "-q", str(REPO / "cchc_analysis")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def workspace(out: Path, n: int, seed: int, python: str) -> Path:
     """``out/ws-N`` holding ``data/raw/<period>/`` with N workbooks (made once, then reused)."""
     root = out / f"ws-{n}"
@@ -107,9 +143,9 @@ def workspace(out: Path, n: int, seed: int, python: str) -> Path:
 # one measured run
 
 
-def command(tool: str, python: str, root: Path) -> tuple[list[str], dict[str, str]]:
+def command(tool: str, python: str, root: Path, period: str = PERIOD) -> tuple[list[str], dict[str, str]]:
     """The command line of one run of ``tool`` and its environment."""
-    raw = root / "data" / "raw" / PERIOD
+    raw = root / "data" / "raw" / period
     env = dict(os.environ)
     if tool == "floor":
         return [python, "-c", FLOOR, str(raw)], env
@@ -120,7 +156,7 @@ def command(tool: str, python: str, root: Path) -> tuple[list[str], dict[str, st
         tool, env["CCHC_WORKERS"] = "ingest", "1"
     if tool == "rerun":  # the same folder again, with the results of the earlier runs kept
         tool, env["CCHC_CACHE"] = "ingest", "1"
-    return [python, "-m", "cchc_analysis", tool, "--period", PERIOD, "--root", str(root)], env
+    return [python, "-m", "cchc_analysis", tool, "--period", period, "--root", str(root)], env
 
 
 def run_once(cmd: tuple[list[str], dict[str, str]], log: Path) -> tuple[float, float, int]:
@@ -191,7 +227,8 @@ def _load() -> list[float] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[30, 300], help="numbers of workbooks (default: 30 300)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="numbers of workbooks to generate and time (default: 30 300; none with --raw)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool and size (default: 3)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out",
                         help="where the workspaces, logs and results go (default: benchmarks/out)")
@@ -199,24 +236,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="tools to time (default: floor naive ingest check)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated workbooks (default: 0)")
     parser.add_argument("--python", default=sys.executable, help="interpreter to time (default: this one)")
+    parser.add_argument("--raw", type=Path, action="append", default=[],
+                        help="time this folder of workbooks too (a held-out period; repeatable)")
+    parser.add_argument("--period", default=PERIOD, help=f"period of the --raw folders (default: {PERIOD})")
     args = parser.parse_args(argv)
+    sizes = args.sizes if args.sizes is not None else ([] if args.raw else [30, 300])
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     info = machine(args.python)
+    compile_package(args.python)
     results: list[dict] = []
     notes: list[str] = []
     started = time.perf_counter()
-    for n in args.sizes:
-        root = workspace(out, n, args.seed, args.python)
+    cases = [(n, workspace(out, n, args.seed, args.python), PERIOD) for n in sizes]
+    for raw in args.raw:
+        root = held_out(out, raw, args.period)
+        count = sum(1 for p in raw.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
+        cases.append((f"{count} ({raw.name})", root, args.period))
+    for n, root, period in cases:
         logs = out / "logs"
         logs.mkdir(exist_ok=True)
         tools = [t for t in TOOLS if t in args.tools]
         # one untimed run of each tool warms the page cache; a tool that does not run (e.g. `check`
         # while checks.py is unfinished) is skipped with its reason
         for tool in list(tools):
-            log = logs / f"{tool}-{n}.log"
-            _, _, code = run_once(command(tool, args.python, root), log)
+            log = logs / f"{tool}-{_slug(n)}.log"
+            _, _, code = run_once(command(tool, args.python, root, period), log)
             if code != 0:
                 tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
                 notes.append(f"N={n}: {tool} skipped: exit code {code}: {tail[0][:200]} (log: {log})")
@@ -225,9 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         peaks: dict[str, list[float]] = {t: [] for t in tools}
         for i in range(args.repeat):
             for tool in tools:
-                wall, peak, code = run_once(command(tool, args.python, root), logs / f"{tool}-{n}.log")
+                log = logs / f"{tool}-{_slug(n)}.log"
+                wall, peak, code = run_once(command(tool, args.python, root, period), log)
                 if code != 0:
-                    raise SystemExit(f"{tool} failed on N={n} (exit {code}); see {logs / f'{tool}-{n}.log'}")
+                    raise SystemExit(f"{tool} failed on N={n} (exit {code}); see {log}")
                 times[tool].append(wall)
                 peaks[tool].append(peak)
             print(f"N={n}: run {i + 1}/{args.repeat} " + "  ".join(f"{t} {times[t][-1]:.2f}s" for t in tools), flush=True)
