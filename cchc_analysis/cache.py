@@ -13,6 +13,11 @@ would give, or not used. Results of a worker that crashed or ran out of time are
 next run tries again). Entries are read back with the same plain-data-only unpickler as worker
 results, and a damaged entry is read as absent. ``CCHC_CACHE=0`` turns the cache off; deleting the
 folder is always safe (it is rebuilt).
+
+A period's entries are one file, ``<period>.results`` (a mapping of key to the entry's bytes),
+read once at the start of a run and replaced at its end by the entries of that run's workbooks:
+a first run of a province's period writes one file, not hundreds, and what no longer describes a
+workbook of the folder (a replaced file, another catalogue) goes with the next run.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ class ResultCache:
         context = json.dumps([code_stamp(), period, repr(limits), catalogue_rows, unit_rows], sort_keys=True,
                              default=str, ensure_ascii=False)
         self.context = hashlib.sha256(context.encode()).hexdigest()
-        self._folders: set[str] = set()  # the entry folders known to exist
+        self.path = self.folder / f"{period}.results"
+        self._kept: dict[str, bytes] | None = None  # what the last run kept, read on first use
+        self._new: dict[str, bytes] = {}  # what this run keeps
 
     def key(self, source_file: str, path: Path) -> str | None:
         """The key of a workbook (None when the file cannot be read or is beyond the size
@@ -68,45 +75,62 @@ class ResultCache:
             return None
         return hashlib.sha256(f"{self.context}\0{source_file}\0{content}".encode()).hexdigest()
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.folder, key[:2], key)
+    def _load(self) -> dict[str, bytes]:
+        """The entries the last run of the period kept (none where the file is absent or damaged)."""
+        if self._kept is None:
+            from .workbook import _loads
+
+            self._kept = {}
+            try:
+                with open(self.path, "rb") as handle:
+                    kept = _loads(handle.read())
+            except Exception:  # absent, damaged, or not plain data: every workbook is read again
+                return self._kept
+            if isinstance(kept, dict):
+                self._kept = {k: v for k, v in kept.items() if isinstance(k, str) and isinstance(v, bytes)}
+        return self._kept
 
     def get(self, key: str | None):
         if key is None:
             return None
         from .workbook import _loads
 
-        try:
-            with open(self._path(key), "rb") as handle:
-                found = _loads(handle.read())
-        except Exception:  # absent, damaged, or not plain data: read the file again
+        entry = self._load().get(key)
+        if entry is None:
             return None
-        return found if _well_formed(found) else None
+        try:
+            found = _loads(entry)
+        except Exception:  # damaged, or not plain data: read the file again
+            return None
+        if not _well_formed(found):
+            return None
+        self._new[key] = entry  # still a workbook of the folder: kept for the next run
+        return found
 
     def put(self, key: str | None, result) -> None:
-        """Keep ``result`` under ``key`` (written whole or not at all; a failure only costs speed).
-        Plain system calls: a cold run of a province's period writes hundreds of entries."""
+        """Keep ``result`` under ``key`` for the next run (written by :meth:`save`)."""
         if key is None:
             return
-        target = self._path(key)
-        folder = os.path.dirname(target)
-        temp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
         try:
-            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-            if folder not in self._folders:
-                os.makedirs(folder, exist_ok=True)
-                self._folders.add(folder)
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._new[key] = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an unpicklable value: the next run reads the file again
+            pass
+
+    def save(self) -> None:
+        """Replace the period's file by this run's entries (written whole or not at all; a
+        failure only costs speed). No entry: no file."""
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            if not self._new:
+                self.path.unlink(missing_ok=True)
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as handle:
+                pickle.dump(self._new, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.path)
+        except Exception:  # a full disc, a read-only folder: the next run reads the files again
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            os.replace(temp, target)
-        except Exception:  # a full disc, an unpicklable value: the next run reads the file again
-            try:
-                os.unlink(temp)
+                temp.unlink(missing_ok=True)
             except OSError:
                 pass
 

@@ -1173,6 +1173,7 @@ def _cached_or_read(items: list[tuple[Path, str]], ctx: _Context, on_started, ca
         if not result[0].get("_transient") and stamp is not None and _stamp_of(path) == stamp:
             cache.put(key, result)
         yield result
+    cache.save()
 
 
 def _stamp_of(path: Path) -> tuple | None:
@@ -1288,7 +1289,7 @@ def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[d
     unit, indicator, status = columns["unit"], columns["indicator"], columns["status"]
     value, raw, source, sheet, row = (columns[c] for c in ("value", "raw", "source_file", "sheet", "row"))
     # by unit, then in the order the files came, then where in the file
-    ranked = _ranked(unit, source, sheet, row, order)
+    ranked = sorted(range(len(unit)), key=lambda i: (unit[i], order[source[i]], sheet[i], row[i]))
     written = [i for i in ranked if status[i] != EMPTY]
     # a later value of the same unit and indicator supersedes an earlier one
     superseded: dict[int, bool] = {}
@@ -1350,33 +1351,6 @@ def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[d
     }
     cells = {name: list(map(columns[name].__getitem__, ranked)) for name in CELL_COLUMNS}
     return values, cells, out, replaced_at
-
-
-def _ranked(unit: list, source: list, sheet: list, row: list, order: dict[str, int]) -> list[int]:
-    """The indexes of the matched rows sorted by (unit, order of the file, sheet, row), ties kept
-    in place: the order of the period's values and cells.
-
-    The rows arrive file by file, each file's rows in sheet and row order, so the usual case
-    sorts the files (a few hundred) rather than the rows (tens of thousands): each run of rows of
-    one unit and one file that is already in (sheet, row) order is placed by its file's key. Any
-    other arrangement (a file's rows out of order or in two runs) is sorted row by row."""
-    n = len(unit)
-    runs: list[tuple[tuple, int, int]] = []
-    start = 0
-    while start < n:
-        u, s = unit[start], source[start]
-        end = start + 1
-        while end < n and source[end] == s and unit[end] == u:
-            end += 1
-        keys = list(zip(sheet[start:end], row[start:end]))
-        if keys != sorted(keys):
-            break
-        runs.append(((u, order[s]), start, end))
-        start = end
-    if start < n or len({key for key, _, _ in runs}) < len(runs):
-        return sorted(range(n), key=lambda i: (unit[i], order[source[i]], sheet[i], row[i]))
-    runs.sort(key=lambda run: run[0])
-    return [i for _, begin, end in runs for i in range(begin, end)]
 
 
 def _stamp(value) -> str:

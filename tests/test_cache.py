@@ -29,20 +29,30 @@ def outputs(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def entries(root: Path) -> list[Path]:
-    folder = Workspace(root).cache_dir
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+def results_file(root: Path) -> Path:
+    return Workspace(root).cache_dir / f"{PERIOD}.results"
 
 
-def tamper(entry: Path, value: float) -> bool:
-    """Make a kept result say ``value`` for its first value row (False: it has none)."""
-    record, found, cells = pickle.loads(entry.read_bytes())
-    first = next((i for i, status in enumerate(cells["status"]) if status == "ok"), None)
-    if first is None:
-        return False
-    cells["value"][first] = value
-    entry.write_bytes(pickle.dumps((record, found, cells)))
-    return True
+def kept(root: Path) -> dict[str, bytes]:
+    """The period's kept entries: key -> the pickled result of one workbook."""
+    path = results_file(root)
+    return pickle.loads(path.read_bytes()) if path.is_file() else {}
+
+
+def tamper(root: Path, value: float) -> int:
+    """Make every kept result say ``value`` for its first value row; how many were changed."""
+    entries = kept(root)
+    changed = 0
+    for key, entry in entries.items():
+        record, found, cells = pickle.loads(entry)
+        first = next((i for i, status in enumerate(cells["status"]) if status == "ok"), None)
+        if first is None:
+            continue
+        cells["value"][first] = value
+        entries[key] = pickle.dumps((record, found, cells))
+        changed += 1
+    results_file(root).write_bytes(pickle.dumps(entries))
+    return changed
 
 
 def values(root: Path) -> pd.DataFrame:
@@ -52,7 +62,7 @@ def values(root: Path) -> pd.DataFrame:
 def test_a_second_run_reads_nothing_again_and_writes_the_same_files(workspace, monkeypatch):
     run_ingest(PERIOD, workspace)
     first = outputs(workspace)
-    assert len(entries(workspace)) == 6  # one per workbook
+    assert len(kept(workspace)) == 6  # one per workbook
     monkeypatch.setattr(I, "read_file", lambda *a, **k: pytest.fail("a workbook was read again"))
     monkeypatch.setenv("CCHC_WORKERS", "0")  # any reading would happen here, in this process
     run_ingest(PERIOD, workspace)
@@ -62,7 +72,7 @@ def test_a_second_run_reads_nothing_again_and_writes_the_same_files(workspace, m
 def test_a_kept_result_is_used_only_in_the_same_context(workspace):
     run_ingest(PERIOD, workspace)
     truth = values(workspace)
-    tampered = sum(tamper(entry, 123456.0) for entry in entries(workspace))
+    tampered = tamper(workspace, 123456.0)
     assert tampered >= 3
     run_ingest(PERIOD, workspace)
     assert (values(workspace)["value"] == 123456.0).sum() == tampered  # the kept results were used
@@ -79,7 +89,7 @@ def test_only_a_changed_workbook_is_read_again(workspace):
     run_ingest(PERIOD, workspace)
     raw = Workspace(workspace).raw_dir(PERIOD)
     files = sorted(raw.glob("*.xlsx"))
-    tampered = sum(tamper(entry, 123456.0) for entry in entries(workspace))
+    tampered = tamper(workspace, 123456.0)
     files[0].write_bytes(files[0].read_bytes())  # the same bytes, a new modification time: still kept
     run_ingest(PERIOD, workspace)
     assert (values(workspace)["value"] == 123456.0).sum() == tampered
@@ -96,8 +106,11 @@ def test_only_a_changed_workbook_is_read_again(workspace):
 def test_damaged_entries_are_read_as_absent(workspace):
     run_ingest(PERIOD, workspace)
     first = outputs(workspace)
-    for entry in entries(workspace):
-        entry.write_bytes(b"\x80\x05garbage")
+    results_file(workspace).write_bytes(pickle.dumps({key: b"\x80\x05garbage" for key in kept(workspace)}))
+    run_ingest(PERIOD, workspace)
+    assert outputs(workspace) == first
+    assert len(kept(workspace)) == 6  # read again, and kept again
+    results_file(workspace).write_bytes(b"\x80\x05garbage")  # the whole file
     run_ingest(PERIOD, workspace)
     assert outputs(workspace) == first
 
@@ -111,8 +124,10 @@ def test_entries_hold_plain_data_only(workspace):
         def __reduce__(self):
             return (pytest.fail, ("an entry ran code",))
 
-    for entry in entries(workspace):
-        entry.write_bytes(pickle.dumps(Boom()))
+    results_file(workspace).write_bytes(pickle.dumps({key: pickle.dumps(Boom()) for key in kept(workspace)}))
+    run_ingest(PERIOD, workspace)
+    assert outputs(workspace) == first
+    results_file(workspace).write_bytes(pickle.dumps(Boom()))  # the whole file
     run_ingest(PERIOD, workspace)
     assert outputs(workspace) == first
 
@@ -135,7 +150,7 @@ def test_a_crash_or_timeout_is_not_kept(workspace, monkeypatch):
 def test_cache_can_be_turned_off(workspace, monkeypatch):
     monkeypatch.setenv("CCHC_CACHE", "0")
     run_ingest(PERIOD, workspace)
-    assert entries(workspace) == []
+    assert kept(workspace) == {} and not results_file(workspace).exists()
 
 
 def test_running_out_of_memory_is_a_refusal_that_is_not_kept(workspace, monkeypatch):
@@ -166,3 +181,14 @@ def test_a_sheet_the_reader_gave_up_on_is_not_kept(workspace):
         book._request = lambda request: ("ok",)
         book.close()
     assert getattr(caught.value, "transient", False) and "giây" in caught.value.reason
+
+
+def test_entries_of_workbooks_gone_from_the_folder_are_dropped(workspace):
+    """The period's file holds the entries of the last run's workbooks only."""
+    run_ingest(PERIOD, workspace)
+    before = set(kept(workspace))
+    gone = sorted(Workspace(workspace).raw_dir(PERIOD).glob("*.xlsx"))[0]
+    gone.unlink()
+    run_ingest(PERIOD, workspace)
+    after = set(kept(workspace))
+    assert len(after) == 5 and after < before
