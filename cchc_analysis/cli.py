@@ -40,8 +40,9 @@ def _print_summary(title: str, summary: dict) -> None:
 def _keep_numpy_out() -> None:
     """``cchc ingest`` runs no numpy code, yet pyarrow (which writes its Parquet files) loads numpy
     whenever it can: ~60 ms of a run that reads 300 workbooks in ~0.3 s. Where nothing has loaded
-    numpy yet, this process goes without it (pyarrow treats numpy as optional). Only for the
-    ingest command: a process that goes on to use pandas needs both."""
+    numpy yet, this process goes without it (pyarrow >= 18 treats numpy as optional). Only for
+    the ingest command run as the process's own command line: pandas cannot be loaded after it
+    (nor numpy, since pyarrow was set up without it)."""
     if "numpy" not in sys.modules:
         sys.modules["numpy"] = None  # ``import numpy`` now fails at once in this process
 
@@ -49,7 +50,8 @@ def _keep_numpy_out() -> None:
 def cmd_ingest(args) -> int:
     from contextlib import nullcontext
 
-    _keep_numpy_out()
+    if args.own_process:
+        _keep_numpy_out()
 
     from .pipeline import period_lock, run_ingest
 
@@ -195,8 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. ``argv`` None: this process's own command line (``cchc``, ``python -m
+    cchc_analysis``), a process that ends with the command, which may then go without what only
+    other work needs (numpy, for ``ingest``); a caller passing ``argv`` keeps its process whole."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.own_process = argv is None
     from .catalogue import CatalogueError
     from .periods import PeriodError
 

@@ -176,17 +176,18 @@ def _pyarrow_converts() -> bool:
 def _array(pa, values: list, kind: str, converts: bool):
     """One column as an Arrow array of ``kind`` (None, and NaN in a number column, as nulls)."""
     if converts and kind in _CONVERTED:
-        name, nan_is_null = _CONVERTED[kind]
-        try:
+        name, nan_is_null, plain = _CONVERTED[kind]
+        if set(map(type, values)) <= plain:  # pyarrow and the builders read other types differently
             return pa.array(values, type=getattr(pa, name)(), from_pandas=nan_is_null)
-        except (TypeError, ValueError, OverflowError):  # a value of another type: the builders handle it
-            pass
     return _ARRAYS[kind](pa, values)
 
 
-#: the kinds pyarrow's converter turns into what the builders make (booleans: the builders, which
-#: make None False rather than null, as pandas' bool column does)
-_CONVERTED = {"str": ("large_string", False), "float": ("float64", True), "Int64": ("int64", True)}
+#: the kinds pyarrow's converter turns into what the builders make, where every value is one of
+#: the plain types named (booleans: the builders, which make None False, not null, as pandas'
+#: bool column does)
+_NONE = type(None)
+_CONVERTED = {"str": ("large_string", False, {str, _NONE}), "float": ("float64", True, {float, int, _NONE}),
+              "Int64": ("int64", True, {int, _NONE})}
 
 
 def _bitmap(flags: list[bool]) -> bytes:

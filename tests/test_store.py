@@ -118,7 +118,8 @@ def test_ingest_does_not_load_pandas(tmp_path):
     from cchc_analysis.samples import make_bulk
 
     make_bulk(tmp_path / "data" / "raw" / "2021-H1", 10)
-    code = ("import sys; from cchc_analysis.cli import main; rc = main(['ingest', '--period', '2021-H1', '--root', %r]); "
+    code = ("import sys; sys.argv = ['cchc', 'ingest', '--period', '2021-H1', '--root', %r]; "
+            "from cchc_analysis.cli import main; rc = main(); "
             "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib', 'papermill', 'openpyxl', 'nbconvert') "
             "if sys.modules.get(m) is not None))"
             % str(tmp_path))
@@ -141,3 +142,16 @@ def test_parquet_file_is_byte_for_byte_what_pyarrow_write_table_writes(tmp_path)
     pq.write_table(table, tmp_path / "public.parquet")
     _write_table(table, tmp_path / "ours.parquet")
     assert (tmp_path / "ours.parquet").read_bytes() == (tmp_path / "public.parquet").read_bytes()
+
+
+def test_ingest_called_from_python_leaves_the_process_whole(tmp_path):
+    """main(argv) from a notebook or a script: numpy stays loadable (pandas works afterwards)."""
+    from cchc_analysis.samples import make_bulk
+
+    make_bulk(tmp_path / "data" / "raw" / "2021-H1", 2)
+    code = ("import sys; from cchc_analysis.cli import main; main(['ingest', '--period', '2021-H1', '--root', %r]); "
+            "import pandas; print(len(pandas.read_parquet(%r)))"
+            % (str(tmp_path), str(tmp_path / "data" / "processed" / "2021-H1" / "values.parquet")))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) > 0
