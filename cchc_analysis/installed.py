@@ -18,24 +18,26 @@ def version(distribution: str, module: str) -> str | None:
         spec = find_spec(module)
     except (ImportError, ValueError):
         spec = None
-    if spec is None or not spec.origin:
+    if spec is None:
         return None
-    folder = os.path.dirname(os.path.dirname(spec.origin)) if spec.submodule_search_locations else os.path.dirname(spec.origin)
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        names = []
-    for name in names:
-        if name.endswith(".dist-info"):
-            project, _, found = name[: -len(".dist-info")].rpartition("-")
-            if project and _normal(project) == wanted:
-                return found
-    try:
-        from importlib.metadata import PackageNotFoundError
+    if spec.origin:  # a package's folder, or a module file: the dist-info folder is beside it
+        folder = os.path.dirname(spec.origin)
+        if spec.submodule_search_locations:
+            folder = os.path.dirname(folder)
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            names = []
+        for name in names:
+            if name.endswith(".dist-info"):
+                project, _, found = name[: -len(".dist-info")].rpartition("-")
+                if project and _normal(project) == wanted:
+                    return found
+    try:  # a namespace package, an egg, a zip: ask importlib.metadata after all
         from importlib.metadata import version as metadata_version
 
         return metadata_version(distribution)
-    except PackageNotFoundError:
+    except Exception:
         return None
 
 

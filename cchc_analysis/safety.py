@@ -15,7 +15,6 @@ back exactly — joins between ``findings.csv`` and ``values.parquet`` keep work
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import sys
@@ -91,4 +90,6 @@ def html_text(value) -> str:
     pd = sys.modules.get("pandas")  # not loaded: the value cannot be one of its missing markers
     if pd is not None and (value is pd.NA or value is pd.NaT):
         return ""
+    import html  # only the reports need it (not the ingest)
+
     return html.escape(str(value), quote=True)

@@ -43,7 +43,6 @@ import re
 import select
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,10 +51,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING
 from xml.parsers import expat
 
 import python_calamine as calamine
+
+if TYPE_CHECKING:  # loaded where used: the reader process and the XML facts are not on every path
+    import subprocess
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -118,6 +120,9 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: dict) -> "Limits":
         known = {k: v for k, v in settings.get("limits", {}).items() if k in cls.__dataclass_fields__}
+        for name, value in known.items():  # '5000.0' or 5000.0 in a settings file: a count stays whole
+            if cls.__dataclass_fields__[name].type in (int, "int") and isinstance(value, float) and value.is_integer():
+                known[name] = int(value)
         return cls(**known)
 
 
@@ -517,7 +522,7 @@ def _letters_up_to(limit: bytes) -> bytes:
     return b"(?:" + b"|".join(choices) + b")"
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8, typed=True)
 def _box_suspect(max_rows: int, max_cols: int) -> re.Pattern | None:
     """A pattern finding every ``r`` attribute that is not provably inside the box: any ``r``
     after white space or a quote and before ``=`` (so every spelling :func:`_r_values` reads, and
@@ -1241,6 +1246,8 @@ class _Reader:
             "import sys; sys.path.insert(0, %r); "
             "from cchc_analysis.workbook import _reader_main; _reader_main()" % package_parent
         )
+        import subprocess
+
         env = {**os.environ, "CCHC_READER_MB": str(self.memory_mb), "RUST_BACKTRACE": "0"}
         return subprocess.Popen(
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -1420,6 +1427,8 @@ def _remove_private() -> None:
 def _xml(data: bytes):
     """Parse a small part with the C parser. Safe because every member was refused at the scan
     if it declared a DOCTYPE or an ENTITY (so there is nothing to expand); checked again here."""
+    from xml.etree import ElementTree as ET
+
     if _DTD.search(data):
         raise WorkbookError(_HOSTILE)
     return ET.fromstring(data)
@@ -1777,6 +1786,8 @@ class Workbook:
                 percent_formats = set(_PERCENT_BUILTIN)
                 index = -1
                 in_xfs = False
+                from xml.etree import ElementTree as ET
+
                 with archive.open("xl/styles.xml") as styles:
                     for event, element in ET.iterparse(styles, events=("start", "end")):
                         tag = element.tag.rpartition("}")[2]

@@ -40,3 +40,14 @@ def test_ingest_path_stays_light():
             "print(sorted(m for m in ('matplotlib', 'papermill', 'nbconvert', 'nbclient') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_installed_versions_are_what_importlib_metadata_says():
+    from importlib.metadata import version as metadata_version
+
+    from cchc_analysis.installed import version
+
+    for distribution, module in [("pandas", "pandas"), ("pyarrow", "pyarrow"), ("python-calamine", "python_calamine"),
+                                 ("cchc-analysis", "cchc_analysis")]:
+        assert version(distribution, module) == metadata_version(distribution), distribution
+    assert version("no-such-distribution", "no_such_module") is None

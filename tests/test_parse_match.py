@@ -192,3 +192,22 @@ def test_shortened_sub_rows_match_under_their_parent(indicators):
     # a short name away from its parent is not guessed, and a signature line is never a sub-row
     assert indicators.match("", "- Cấp tỉnh", "2", "2.5") is None
     assert indicators.match("", "Người lập biểu", "4.1", "4.1.b") is None
+
+
+@pytest.mark.parametrize("heading, period", [
+    ("Số liệu 6 tháng đầu năm 2021", "2021-H1"),
+    ("Số liệu 6 tháng 2021", "2021-H1"),
+    ("6 tháng/2021", "2021-H1"),
+    ("Sáu tháng năm 2021", "2021-H1"),
+    ("Kết quả 9 tháng 2021", "2021-9M"),
+    ("Chín tháng đầu năm 2020", "2020-9M"),
+    ("Quý II/2021", "2021-Q2"),
+    ("Số liệu 6 tháng cuối năm 2020", None),  # the second half is no reporting period here
+    ("Năm 2021 có 12 tháng", None),
+])
+def test_period_phrases_in_headings(heading, period):
+    from cchc_analysis.periods import period_in_text
+    from cchc_analysis.text import fold
+
+    found = period_in_text(fold(heading))
+    assert (found.id if found else None) == period

@@ -352,3 +352,13 @@ def test_the_fast_proof_never_clears_what_the_exact_check_flags(pieces, box):
     beyond = exact(window, rows, cols)
     assert not (cleared_fast(window, rows, cols) and beyond), window
     assert W._window_beyond_box(window, rows, cols) is beyond
+
+
+def test_whole_number_limits_written_as_floats_stay_counts():
+    """'max_cols = 60.0' in a settings file is the count 60 (a float would break the box check)."""
+    from cchc_analysis.workbook import Limits
+
+    limits = Limits.from_settings({"limits": {"max_cols": 60.0, "max_rows": 5000.0, "max_file_mb": 20.5}})
+    assert (limits.max_cols, limits.max_rows) == (60, 5000)
+    assert type(limits.max_cols) is int and type(limits.max_rows) is int
+    assert limits.max_file_mb == 20.5
