@@ -31,6 +31,9 @@ from typing import Callable, Iterator
 
 #: files handed to one worker ahead of the one it is reading (so it never waits for the parent)
 _AHEAD = 2
+#: files handed to each worker before ``on_started`` holds this process (importing pyarrow or
+#: pandas takes 40–500 ms, during which no file is handed out: the workers keep reading meanwhile)
+_AHEAD_WHILE_AWAY = 32
 
 
 def can_fork() -> bool:
@@ -337,7 +340,8 @@ def ordered_map(
                 if not slots:
                     raise NoWorker(*error.args) from error
                 break
-        for depth in range(1, _AHEAD + 1):  # one file each first, then the next ones
+        ahead = _AHEAD_WHILE_AWAY if on_started is not None else _AHEAD
+        for depth in range(1, ahead + 1):  # one file each first, then the next ones (round robin)
             for slot in slots:
                 feed(slot, depth)
         if on_started is not None:

@@ -214,3 +214,34 @@ def test_files_left_when_no_worker_can_start_again_are_read_here(monkeypatch):
     got = list(ordered_map(work, ["x0", "x1", "x2"], workers=1, memory_mb=512, seconds=10, failed=failed,
                            loads=_loads, here=work))
     assert got == [("failed", "x0", "crash"), ("x1", True), ("x2", True)]
+
+
+def test_workers_keep_reading_while_on_started_holds_the_parent():
+    """on_started (importing pyarrow or pandas) hands out no files while it runs: the workers
+    got enough beforehand not to wait for it."""
+    held = {}
+
+    def on_started():
+        time.sleep(0.5)
+        held["until"] = time.monotonic()
+
+    def work(item):
+        return item, time.monotonic()
+
+    results = run(work, list(range(40)), on_started=on_started)
+    assert [item for item, _ in results] == list(range(40))
+    done_meanwhile = sum(1 for _, at in results if at < held["until"])
+    assert done_meanwhile > 2 * 2  # more than two files per worker (what each held before)
+
+
+def test_a_worker_lost_with_many_files_queued_hands_them_on():
+    """A worker that dies while it holds a deep queue (handed out before on_started) costs its
+    current file only; the files queued behind it are read by the others."""
+    def work(item):
+        if item == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item * 10
+
+    results = run(work, list(range(30)), on_started=lambda: time.sleep(0.2))
+    assert results[3] == ("failed", 3, "crash")
+    assert [r for i, r in enumerate(results) if i != 3] == [i * 10 for i in range(30) if i != 3]
