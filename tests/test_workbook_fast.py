@@ -8,6 +8,7 @@ box), never taken from the code under test.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import struct
 import zipfile
@@ -22,14 +23,14 @@ from cchc_analysis import workbook as W
 from cchc_analysis.workbook import Limits, Workbook, WorkbookError
 
 
+_AZ = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: every column name of up to four letters, in order: 'A'..'Z', 'AA'..'ZZ', 'AAA'..'ZZZZ'
+_COLUMNS = ["".join(name) for size in range(1, 5) for name in itertools.product(_AZ, repeat=size)]
+
+
 def letters(index: int) -> str:
-    """0-based column index -> 'A'..'Z', 'AA'... (written here, independent of the module)."""
-    out = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = chr(65 + rest) + out
-    return out
+    """0-based column index -> 'A'..'Z', 'AA'... (by enumeration, independent of the module)."""
+    return _COLUMNS[index]
 
 
 def exact(window: bytes, rows: int, cols: int) -> bool:
