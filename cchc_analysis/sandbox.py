@@ -31,8 +31,8 @@ from typing import Callable, Iterator
 
 #: files handed to one worker ahead of the one it is reading (so it never waits for the parent)
 _AHEAD = 2
-#: files handed to each worker before ``on_started`` holds this process (importing pyarrow or
-#: pandas takes 40–500 ms, during which no file is handed out: the workers keep reading meanwhile)
+#: files handed to each worker while ``on_started`` runs (importing pyarrow or pandas, 40–500 ms
+#: of a thread that holds the interpreter most of the time): the workers never wait for it
 _AHEAD_WHILE_AWAY = 32
 
 
@@ -245,10 +245,12 @@ def ordered_map(
     """``work(item)`` for every item, computed in ``workers`` sandboxed processes, yielded in the
     order of ``items``. ``failed(item, why)`` stands for the result of an item whose worker died
     (``why = "crash"``) or took more than ``seconds`` (``"timeout"``): time counts only while this
-    process is waiting for the workers, not while the consumer or ``on_started`` holds it.
-    ``on_started`` runs in this process once the workers have their first files (work this
-    process can do meanwhile). ``here(item)``, when given, computes in this process the items
-    left when no worker can be started any more (else they fail as ``"crash"``).
+    process is waiting for the workers, not while the consumer holds it. ``on_started`` runs in
+    a thread of this process once the workers have their first files (work this process can do
+    meanwhile, such as imports), while results come in and files are handed out; it is waited
+    for before a new worker is forked (no fork while another thread may hold a lock) and at the
+    end, where what it raised is raised. ``here(item)``, when given, computes in this process the
+    items left when no worker can be started any more (else they fail as ``"crash"``).
 
     Raises :class:`NoWorker` only when no worker can be started at all, before yielding."""
     import selectors
@@ -260,8 +262,10 @@ def ordered_map(
     results: dict[int, object] = {}
     slots: list[_Slot] = []
     private_folder()  # made here, so the copies a killed worker leaves go with this process
+    meanwhile = _Meanwhile(on_started)
 
     def start() -> _Slot:
+        meanwhile.wait()  # fork only with this thread alone
         to_read, to_write = os.pipe()  # this process -> worker
         back_read, back_write = os.pipe()  # worker -> this process
         ours = [to_write, back_read] + [fd for slot in slots for fd in (slot.to_worker, slot.from_worker)]
@@ -344,10 +348,7 @@ def ordered_map(
         for depth in range(1, ahead + 1):  # one file each first, then the next ones (round robin)
             for slot in slots:
                 feed(slot, depth)
-        if on_started is not None:
-            started = time.monotonic()
-            on_started()
-            paused(started)
+        meanwhile.start()
         following = 0
         while following < len(items):
             while following in results:
@@ -379,6 +380,39 @@ def ordered_map(
                         lost(slot, "timeout")
             for slot in slots:  # files handed back by a lost worker go to the idle ones too
                 feed(slot)
+        meanwhile.wait(reraise=True)
     finally:
+        meanwhile.wait()
         for slot in list(slots):
             slot.stop(kill=bool(slot.held))
+
+
+class _Meanwhile:
+    """``on_started`` of :func:`ordered_map`, in a thread of its own."""
+
+    def __init__(self, work: Callable[[], None] | None):
+        self.work = work
+        self.thread = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        if self.work is None:
+            return
+        import threading
+
+        self.thread = threading.Thread(target=self._run, name="cchc-meanwhile", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.work()
+        except BaseException as error:  # raised where the caller waits for it
+            self.error = error
+
+    def wait(self, reraise: bool = False) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if reraise and self.error is not None:
+            error, self.error = self.error, None
+            raise error

@@ -216,9 +216,9 @@ def test_files_left_when_no_worker_can_start_again_are_read_here(monkeypatch):
     assert got == [("failed", "x0", "crash"), ("x1", True), ("x2", True)]
 
 
-def test_workers_keep_reading_while_on_started_holds_the_parent():
-    """on_started (importing pyarrow or pandas) hands out no files while it runs: the workers
-    got enough beforehand not to wait for it."""
+def test_workers_keep_reading_while_on_started_runs():
+    """on_started (importing pyarrow or pandas) runs beside the reading: the workers do not wait
+    for it."""
     held = {}
 
     def on_started():
@@ -245,3 +245,15 @@ def test_a_worker_lost_with_many_files_queued_hands_them_on():
     results = run(work, list(range(30)), on_started=lambda: time.sleep(0.2))
     assert results[3] == ("failed", 3, "crash")
     assert [r for i, r in enumerate(results) if i != 3] == [i * 10 for i in range(30) if i != 3]
+
+
+def test_what_on_started_raises_is_raised_once_every_result_is_in():
+    def on_started():
+        raise RuntimeError("import failed")
+
+    got = []
+    with pytest.raises(RuntimeError, match="import failed"):
+        for result in ordered_map(lambda item: item + 1, list(range(6)), workers=2, memory_mb=512, seconds=5,
+                                  failed=failed, loads=_loads, on_started=on_started):
+            got.append(result)
+    assert got == [1, 2, 3, 4, 5, 6]
