@@ -183,9 +183,9 @@ def _cell_roles(values) -> tuple[dict[str, int], bool]:
     return found, texts_only
 
 
-#: rows of texts whose roles are kept (:func:`_roles_of_values`); emptied when full. A letter
-#: has some 150 rows, a period's workbooks a few layouts of them.
-_ROW_ROLES_SIZE = 4096
+#: entries of each memo of the reading (:func:`_remember`): a letter has some 150 rows, a
+#: period's workbooks a few layouts of them
+_MEMO_SIZE = 4096
 #: the most characters a row (or a label) kept in a memo holds: what a memo keeps alive stays
 #: small whatever a workbook holds (a row of the letter holds a few hundred)
 _MEMO_TEXT = 1000
@@ -207,10 +207,16 @@ def _roles_of_values(row) -> dict[str, int]:
     if found is None:
         found, texts_only = _cell_roles(row)
         if texts_only and sum(map(len, filter(None, key))) <= _MEMO_TEXT:
-            if len(_row_roles_memo) >= _ROW_ROLES_SIZE:
-                _row_roles_memo.clear()
-            _row_roles_memo[key] = found
+            _remember(_row_roles_memo, key, found)
     return found
+
+
+def _remember(memo: dict, key, value) -> None:
+    """Keep ``value`` under ``key`` in one of the reading's memos, bounded: a full memo (at
+    :data:`_MEMO_SIZE` entries) is emptied first."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 def _roles(grid: _Grid, rows: list[int]) -> dict[str, int]:
@@ -899,10 +905,6 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     return out
 
 
-#: rows a context keeps the reading of (:func:`_row_label`); emptied when full
-_ROW_MEMO_SIZE = 4096
-
-
 def _row_label(ctx: _Context, code_cell, name_cell, group: str,
                anchor: str) -> tuple[str, str, tuple[str, str] | None, bool]:
     """What a row's STT and name cells say: its code (normalised), its name (NFC, a leading code
@@ -927,9 +929,7 @@ def _row_label(ctx: _Context, code_cell, name_cell, group: str,
     match = ctx.matcher.match(code, name, group, anchor) if (code or name) else None
     found = (code, name, match, _may_be_numbering(code_cell) and _may_be_numbering(name_cell))
     if _memo_text(code_cell) and _memo_text(name_cell):
-        if len(ctx.row_memo) >= _ROW_MEMO_SIZE:
-            ctx.row_memo.clear()
-        ctx.row_memo[(code_cell, name_cell, group, anchor)] = found
+        _remember(ctx.row_memo, (code_cell, name_cell, group, anchor), found)
     return found
 
 
@@ -1349,7 +1349,7 @@ def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[d
         "row": [row[i] for i in written],
         "superseded": [superseded[i] for i in written],
     }
-    cells = {name: list(map(columns[name].__getitem__, ranked)) for name in CELL_COLUMNS}
+    cells = {name: [columns[name][i] for i in ranked] for name in CELL_COLUMNS}
     return values, cells, out, replaced_at
 
 

@@ -194,11 +194,8 @@ def _bitmap(flags: list[bool]) -> bytes:
     """Arrow's bit-packed booleans (bit i of byte i // 8, least significant first)."""
     if not flags:
         return b""
-    number = int(b"".join(map(_BIT.__getitem__, reversed(flags))), 2)
+    number = int("".join("1" if f else "0" for f in reversed(flags)), 2)
     return number.to_bytes((len(flags) + 7) // 8, "little")
-
-
-_BIT = {True: b"1", False: b"0"}
 
 
 def _validity(pa, valid: list[bool]):
@@ -208,46 +205,30 @@ def _validity(pa, valid: list[bool]):
 def _strings(pa, values: list):
     from itertools import accumulate
 
-    # a column repeats its texts (unit, file, sheet): each distinct one is encoded once, and the
-    # per-value work is C loops (map) over the list
-    known = {v: (b"" if v is None else str(v).encode("utf-8", "replace")) for v in set(values)}
-    encoded = list(map(known.__getitem__, values))
-    offsets = array("q", accumulate(map(len, encoded), initial=0))
-    if None in known:
-        valid = [v is not None for v in values]
-        validity, nulls = _validity(pa, valid), valid.count(False)
-    else:
-        validity, nulls = None, 0
+    known: dict = {None: b""}  # a column repeats its texts (unit, file, sheet): encode each once
+    encoded = [known[v] if v in known else known.setdefault(v, str(v).encode("utf-8", "replace")) for v in values]
+    offsets = array("q", accumulate((len(e) for e in encoded), initial=0))
+    valid = [v is not None for v in values]
     return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)),
-                                            validity, null_count=nulls)
+                                            _validity(pa, valid), null_count=valid.count(False))
 
 
 def _floats(pa, values: list):
-    try:
-        numbers = array("d", values)  # the usual column: numbers only (NaN where a cell is not one)
-    except TypeError:
-        numbers = array("d", [math.nan if v is None else float(v) for v in values])
-    if any(map(math.isnan, numbers)):
-        valid = [v == v for v in numbers]
-        validity, nulls = _validity(pa, valid), valid.count(False)
-    else:
-        validity, nulls = None, 0
-    return pa.Array.from_buffers(pa.float64(), len(numbers), [validity, pa.py_buffer(numbers)], null_count=nulls)
+    numbers = [math.nan if v is None else float(v) for v in values]
+    valid = [v == v for v in numbers]
+    return pa.Array.from_buffers(pa.float64(), len(numbers), [_validity(pa, valid), pa.py_buffer(array("d", numbers))],
+                                 null_count=valid.count(False))
 
 
 def _integers(pa, values: list):
-    try:
-        numbers = array("q", values)  # the usual column: whole numbers only
-        validity, nulls = None, 0
-    except TypeError:
-        valid = [v is not None and v == v for v in values]
-        numbers = array("q", (int(v) if ok else 0 for v, ok in zip(values, valid)))
-        validity, nulls = _validity(pa, valid), valid.count(False)
-    return pa.Array.from_buffers(pa.int64(), len(values), [validity, pa.py_buffer(numbers)], null_count=nulls)
+    valid = [v is not None and v == v for v in values]
+    numbers = array("q", (int(v) if ok else 0 for v, ok in zip(values, valid)))
+    return pa.Array.from_buffers(pa.int64(), len(values), [_validity(pa, valid), pa.py_buffer(numbers)],
+                                 null_count=valid.count(False))
 
 
 def _booleans(pa, values: list):
-    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(_bitmap(list(map(bool, values))))],
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(_bitmap([bool(v) for v in values]))],
                                  null_count=0)
 
 
