@@ -248,6 +248,125 @@ def test_run_needs_a_checked_period_and_its_lock(tmp_path):
     assert not (root / "reports" / PERIOD).exists()
 
 
+def test_missing_kernel_is_named_and_old_reports_kept(ran, tmp_path):
+    source, _outcome, _ = ran
+    root = tmp_path / "ws"
+    shutil.copytree(source, root)
+    reports = root / "reports" / PERIOD
+    before = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    with pytest.raises(R.NotebookFailed) as caught:
+        R.run_period(PERIOD, root, check=False, kernel="khong_co_kernel", log=lambda m: None,
+                     notebooks=("05_tom_tat.ipynb",))
+    message = str(caught.value)
+    assert caught.value.notebook == "05_tom_tat.ipynb"
+    assert "không có kernel Jupyter 'khong_co_kernel'" in message
+    assert "python -m ipykernel install --sys-prefix --name khong_co_kernel" in message
+    after = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    after.pop(Path("notebooks") / "05_tom_tat.failed.ipynb", None)
+    assert after == before
+
+
+# --------------------------------------------------------------------------------------------
+# kernels started ahead of their notebooks
+
+
+class _FakeKernels:
+    """Stands in for R._KernelsAhead: records what is asked of it."""
+
+    def __init__(self, events):
+        self.events = events
+
+    def start(self, job):
+        self.events.append(("start", job.name))
+        return f"kernel of {job.name}"
+
+    def stop(self, kernel):
+        self.events.append(("stop", kernel))
+
+    def close(self):
+        self.events.append(("close",))
+
+
+def _jobs(*names):
+    return [R._Job(n, f"{n}.ipynb", f"out/{n}.ipynb", {}, "python3", ".", 60) for n in names]
+
+
+@pytest.mark.parametrize("failing", [None, "b"])
+def test_each_kernel_starts_while_the_notebook_before_it_runs(monkeypatch, failing):
+    events = []
+
+    def execute(job, kernel=None):
+        events.append(("run", job.name, kernel))
+        return {"name": job.name, "executed": job.executed, "ok": job.name != failing, "seconds": 1.0}
+
+    monkeypatch.setattr(R, "_execute", execute)
+    results = R._execute_all(_jobs("a", "b", "c"), lambda m: None, _FakeKernels(events))
+    head = [("start", "a"), ("start", "b"), ("run", "a", "kernel of a"), ("stop", "kernel of a"),
+            ("start", "c"), ("run", "b", "kernel of b"), ("stop", "kernel of b")]
+    if failing is None:
+        assert events == head + [("run", "c", "kernel of c"), ("stop", "kernel of c"), ("stop", None), ("close",)]
+        assert [r["name"] for r in results] == ["a", "b", "c"]
+    else:  # c's kernel, started while b ran, is ended unused
+        assert events == head + [("stop", "kernel of c"), ("close",)]
+        assert [r["ok"] for r in results] == [True, False]
+
+
+def test_a_kernel_started_ahead_runs_its_notebook_in_its_folder(tmp_path, capfd):
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import os, sys\nprint(os.getcwd())\n"
+                                          "print(x, [a for a in sys.argv if 'hist_file' in a])")]
+    source = tmp_path / "probe.ipynb"
+    nbformat.write(nb, source)
+    job = R._Job("probe.ipynb", str(source), str(tmp_path / "probe.out.ipynb"), {"x": 7}, "python3", str(work), 60)
+    kernels = R._KernelsAhead()
+    kernel = kernels.start(job)
+    assert kernel is not None and kernel.has_kernel
+    try:
+        result = R._execute(job, kernel)
+    finally:
+        kernels.stop(kernel)
+        kernels.close()
+    assert result["ok"], result
+    executed = nbformat.read(tmp_path / "probe.out.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert printed == f"{work}\n7 ['--HistoryManager.hist_file=:memory:']\n"
+    from nbclient.util import run_sync
+
+    assert not run_sync(kernel.is_alive)()
+    if R.os.name == "posix":
+        assert kernel.transport == "ipc"
+        assert "without encryption" not in capfd.readouterr().err
+        assert not list(tmp_path.glob("cchc-kernels-*")) and kernels._folder is None
+
+
+def test_iri_grammar_waits_until_an_iri_is_checked():
+    """nbformat (through jsonschema) would build rfc3987_syntax's grammar (~1 s) at import; run.py
+    puts a stand-in in its place that loads the real module on first use, with the same answers."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987_syntax is not installed: nothing to defer")
+    probe = (
+        "import sys\n"
+        "from cchc_analysis.run import _defer_iri_grammar\n"
+        "_defer_iri_grammar()\n"
+        "import nbformat, jsonschema\n"
+        "nbformat.validate(nbformat.v4.new_notebook())\n"
+        "print(sys.modules['rfc3987_syntax'].__doc__.startswith('stand-in'))\n"
+        "checker = jsonschema.FormatChecker()\n"
+        "print(checker.conforms('http://example.com/đường/ä', 'iri'), checker.conforms('có dấu cách', 'iri'))\n"
+        "print(sys.modules['rfc3987_syntax'].__doc__ is None or not sys.modules['rfc3987_syntax'].__doc__.startswith('stand-in'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "True", "False", "True"]
+
+
 # --------------------------------------------------------------------------------------------
 # the notebooks as committed
 
