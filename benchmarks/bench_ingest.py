@@ -97,13 +97,23 @@ def _slug(n) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in str(n))
 
 
+def held_name(raw: Path) -> str:
+    """How a held-out folder is named in the table: ``<workspace>/<period>`` for a folder laid out
+    as ``<workspace>/data/raw/<period>``, else the folder's own name."""
+    raw = raw.resolve()
+    if raw.parent.name == "raw" and raw.parent.parent.name == "data":
+        return f"{raw.parent.parent.parent.name}/{raw.name}"
+    return raw.name
+
+
 def held_out(out: Path, raw: Path, period: str) -> Path:
-    """A workspace ``out/held-<name>`` whose ``data/raw/<period>`` is the given folder (a link):
-    a period nobody tuned for, timed like the generated ones."""
+    """A workspace under ``out/`` whose ``data/raw/<period>`` is the given folder (a link): a
+    period nobody tuned for, timed like the generated ones. Each folder gets a workspace of its
+    own (named after its path), so that two folders both called ``2021-H1`` stay apart."""
     raw = raw.resolve()
     if not raw.is_dir():
         raise SystemExit(f"--raw {raw}: no such folder")
-    root = out / f"held-{raw.name}"
+    root = out / f"held-{_slug(held_name(raw))}-{hashlib.sha256(os.fsencode(raw)).hexdigest()[:8]}"
     link = root / "data" / "raw" / period
     if link.is_symlink() and link.resolve() == raw:
         return root
@@ -265,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     for raw in args.raw:
         root = held_out(out, raw, args.period)
         count = sum(1 for p in raw.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
-        cases.append((f"{count} ({raw.name})", root, args.period))
+        cases.append((f"{count} ({held_name(raw)})", root, args.period))
     for n, root, period in cases:
         logs = out / "logs"
         logs.mkdir(exist_ok=True)
