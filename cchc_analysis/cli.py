@@ -66,7 +66,7 @@ def cmd_check(args) -> int:
     from .pipeline import check_period, period_lock, write_feedback_files
 
     with period_lock(_root(args), args.period):
-        outcome = check_period(args.period, _root(args), raw_dir=args.raw)
+        outcome = check_period(args.period, _root(args), raw_dir=args.raw, preload_feedback=True)
         feedback = write_feedback_files(outcome, _root(args))
     summary = outcome.summary()
     _print_summary(f"Kỳ {outcome.period}: đã kiểm tra, kết quả ở {outcome.out_dir}", summary)

@@ -121,6 +121,12 @@ def _load_checks() -> None:
     from . import checks, history  # noqa: F401
 
 
+def _load_checks_and_feedback() -> None:
+    """:func:`_load_checks`, and the feedback workbooks' writer (openpyxl, ~0.2 s to import)."""
+    _load_checks()
+    from .outputs import feedback  # noqa: F401
+
+
 @dataclass
 class CheckOutcome:
     """What ``cchc check`` produced for one period (frames as written to data/processed)."""
@@ -148,9 +154,12 @@ class CheckOutcome:
 
 
 
-def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None) -> CheckOutcome:
+def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None,
+                 *, preload_feedback: bool = False) -> CheckOutcome:
     """``cchc check``: ingest plus every check of the period and the comparison with history;
-    writes every file of ``data/processed/<period>/`` together."""
+    writes every file of ``data/processed/<period>/`` together. ``preload_feedback``: the caller
+    writes the feedback workbooks next (:func:`write_feedback_files`), so their writer is imported
+    while the workbooks are read."""
     period = Period.parse(period).id
     ws = Workspace(root)
     settings = ws.settings()
@@ -158,7 +167,8 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
     catalogue_rows, unit_rows = catalogue_records(year, ws.root), unit_records(ws.root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_rows, units=unit_rows, settings=settings, root=ws.root,
-                        progress=progress, on_started=_load_checks, cache_dir=ws.cache_dir)
+                        progress=progress, on_started=_load_checks_and_feedback if preload_feedback else _load_checks,
+                        cache_dir=ws.cache_dir)
     import pandas as pd
 
     from .checks import load_rules, rates, run_checks

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -548,3 +549,23 @@ def test_end_to_end_reports_exactly_the_planted_problems(tmp_path, cat, units, r
     c = result.completeness.set_index(["unit", "section"])
     assert tuple(c.loc[("NV", "1"), ["owed", "filled", "valid"]]) == (9, 8, 8)
     assert c.loc[("VP", "all"), "rate"] == 1.0
+
+
+def test_records_give_the_rows_itertuples_gives():
+    from cchc_analysis.checks import _records
+
+    frame = pd.DataFrame({
+        "unit": pd.array(["TP", None, "Phòng Nội vụ"], dtype="str"),
+        "value": [1.5, float("nan"), 3.0],
+        "row": pd.array([4, None, 12], dtype="Int64"),
+        "2 tên cột": ["a", "b", "c"],
+    })
+    got = list(_records(frame))
+    want = list(frame.itertuples(index=False))
+    assert got[0]._fields == want[0]._fields == ("unit", "value", "row", "_3")
+    assert tuple(got[0]) == ("TP", 1.5, 4, "a") and tuple(got[2]) == ("Phòng Nội vụ", 3.0, 12, "c")
+    assert math.isnan(got[1].unit) and math.isnan(got[1].value) and got[1].row is pd.NA and got[1]._3 == "b"
+    for mine, theirs in zip(got, want):
+        for a, b in zip(mine, theirs):
+            assert (pd.isna(a) and pd.isna(b)) or (a == b and (type(a) is type(b) or isinstance(b, np.integer)))
+    assert list(_records(frame.iloc[:0])) == []
