@@ -211,12 +211,20 @@ def test_run_writes_every_output_and_replaces_the_old_ones(ran):
     assert outcome.check is not None
 
 
-def test_failing_notebook_names_notebook_and_cell_and_keeps_old_reports(ran, tmp_path):
-    source, _outcome, _ = ran
+def _copied(ran, tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A copy of the fixture's ran workspace: (root, its reports folder, every report's bytes)."""
     root = tmp_path / "ws"
-    shutil.copytree(source, root)
+    shutil.copytree(ran[0], root)
     reports = root / "reports" / PERIOD
-    before = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    return root, reports, _snapshot(reports)
+
+
+def _snapshot(reports: Path) -> dict:
+    return {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+
+
+def test_failing_notebook_names_notebook_and_cell_and_keeps_old_reports(ran, tmp_path):
+    root, reports, before = _copied(ran, tmp_path)
     with pytest.raises(R.RunError) as caught:
         R.run_period(PERIOD, root, check=False, parameters={"ref": "nam_truoc"}, log=lambda m: None,
                      notebooks=("03_so_sanh.ipynb", "05_tom_tat.ipynb"))
@@ -230,7 +238,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_old_reports(ran, tmp
     failed = nbformat.read(kept, as_version=4)
     assert failed.metadata["papermill"]["parameters"]["ref"] == "nam_truoc"
     assert any(o.get("ename") == "ValueError" for c in failed.cells for o in c.get("outputs", []))
-    after = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    after = _snapshot(reports)
     assert after.pop(Path("notebooks") / "03_so_sanh.failed.ipynb")
     assert after == before  # the previous reports, byte for byte
     assert not list((root / "reports").glob(".*staging*"))
@@ -249,11 +257,7 @@ def test_run_needs_a_checked_period_and_its_lock(tmp_path):
 
 
 def test_missing_kernel_is_named_and_old_reports_kept(ran, tmp_path):
-    source, _outcome, _ = ran
-    root = tmp_path / "ws"
-    shutil.copytree(source, root)
-    reports = root / "reports" / PERIOD
-    before = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    root, reports, before = _copied(ran, tmp_path)
     with pytest.raises(R.NotebookFailed) as caught:
         R.run_period(PERIOD, root, check=False, kernel="khong_co_kernel", log=lambda m: None,
                      notebooks=("05_tom_tat.ipynb",))
@@ -261,7 +265,7 @@ def test_missing_kernel_is_named_and_old_reports_kept(ran, tmp_path):
     assert caught.value.notebook == "05_tom_tat.ipynb"
     assert "không có kernel Jupyter 'khong_co_kernel'" in message
     assert "python -m ipykernel install --sys-prefix --name khong_co_kernel" in message
-    after = {p.relative_to(reports): p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    after = _snapshot(reports)
     after.pop(Path("notebooks") / "05_tom_tat.failed.ipynb", None)
     assert after == before
 
