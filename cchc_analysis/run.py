@@ -129,7 +129,10 @@ def _defer_iri_grammar() -> None:
     imports the real one at the first use of any of its names. Does nothing when jsonschema or the
     module is already imported, or the module is not installed."""
     name = "rfc3987_syntax"
-    if name in sys.modules or "jsonschema" in sys.modules or importlib.util.find_spec(name) is None:
+    if name in sys.modules or "jsonschema" in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
         return
     stand_in = types.ModuleType(name, "stand-in until first use (see cchc_analysis.run._defer_iri_grammar)")
 
@@ -148,6 +151,9 @@ def _defer_iri_grammar() -> None:
 
     stand_in.is_valid_syntax = is_valid_syntax
     stand_in.__getattr__ = any_other
+    # where the real package is, so that its submodules import and find_spec() answers
+    stand_in.__spec__, stand_in.__file__ = spec, spec.origin
+    stand_in.__path__ = list(spec.submodule_search_locations or [])
     sys.modules[name] = stand_in
 
 
@@ -300,6 +306,9 @@ def _execute(job: _Job, kernel=None) -> dict:
 #: kept in memory): a kernel started ahead is started the same way
 _KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 
+#: :func:`_execute_all` starts the first kernel itself
+_NOT_STARTED = object()
+
 
 @functools.cache
 def _kernel_manager_class():
@@ -322,9 +331,9 @@ def _kernel_manager_class():
 
 
 class _KernelsAhead:
-    """Kernels started before their notebooks need them. A kernel takes most of a second to start
-    and a fifth to shut down, five times a run; started while the check or the notebook before it
-    runs, it is ready when papermill is handed it (its own process boots on the other core).
+    """Kernels started before their notebooks need them. A kernel takes most of a second to start,
+    five times a run; started while the check or the notebook before it runs, it is ready when
+    papermill is handed it (its own process boots on the other core).
 
     Each notebook still gets a kernel of its own, started in its working folder with the arguments
     nbclient would use, and idle until papermill runs the notebook in it: the executed notebooks
@@ -349,10 +358,14 @@ class _KernelsAhead:
                 kernel.transport = "ipc"
                 # a name of its own (the socket files appear only once the kernel is up)
                 kernel.ip = str(folder / f"k{next(self._names)}")
-            run_sync(kernel.start_kernel)(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=job.cwd)
-        except Exception:  # noqa: BLE001 - papermill starts its own and says what is wrong
+            # (nbclient gives IPython's kernels only its history argument; so does this)
+            arguments = list(_KERNEL_ARGUMENTS) if kernel.ipykernel else []
+            run_sync(kernel.start_kernel)(extra_arguments=arguments, cwd=job.cwd)
+        except BaseException as error:
             self.stop(kernel)
-            return None
+            if isinstance(error, Exception):
+                return None  # papermill starts its own and says what is wrong
+            raise  # Ctrl-C while a kernel starts: none is left behind
         return kernel
 
     def _sockets(self) -> Path | None:
@@ -365,7 +378,8 @@ class _KernelsAhead:
         return self._folder if len(os.fsencode(self._folder)) <= 80 else None
 
     def stop(self, kernel) -> None:
-        """Close the kernel's clients and end it (at once: its notebook is written)."""
+        """Close the kernel's clients and end it, politely (its shutdown hooks run and its files
+        are flushed, as when nbclient ends a kernel of its own)."""
         if kernel is None:
             return
         from nbclient.util import run_sync  # the runner nbclient drives the same kernel with
@@ -374,7 +388,7 @@ class _KernelsAhead:
             client.stop_channels()
         try:
             if kernel.has_kernel:
-                run_sync(kernel.shutdown_kernel)(now=True)
+                run_sync(kernel.shutdown_kernel)(now=False)
             else:
                 run_sync(kernel.cleanup_resources)()
         except Exception:  # noqa: BLE001 - a kernel that is already gone
@@ -387,20 +401,21 @@ class _KernelsAhead:
 
 
 def _execute_all(jobs: list[_Job], log: Callable[[str], None], kernels: "_KernelsAhead | None" = None,
-                 first=None) -> list[dict]:
+                 first=_NOT_STARTED) -> list[dict]:
     """Execute the jobs one after the other (papermill changes the process's working directory,
     and on two cores parallel kernels measured slower), each in a kernel started while the one
-    before it ran (``first``: the first job's, started by the caller); stop at the first failure.
-    Results in job order."""
+    before it ran (``first``: the first job's, started by the caller, None when that failed);
+    stop at the first failure. Results in job order."""
     results: list[dict] = []
     kernels = kernels or _KernelsAhead()
-    ahead = first if first is not None else (kernels.start(jobs[0]) if jobs else None)
+    ahead = None
     try:
+        ahead = (kernels.start(jobs[0]) if jobs else None) if first is _NOT_STARTED else first
         for number, job in enumerate(jobs, start=1):
             kernel, ahead = ahead, None
-            if number < len(jobs):
-                ahead = kernels.start(jobs[number])
             try:
+                if number < len(jobs):
+                    ahead = kernels.start(jobs[number])
                 result = _execute(job, kernel)
             finally:
                 kernels.stop(kernel)

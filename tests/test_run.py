@@ -315,6 +315,33 @@ def test_each_kernel_starts_while_the_notebook_before_it_runs(monkeypatch, faili
         assert [r["ok"] for r in results] == [True, False]
 
 
+def test_ctrl_c_while_a_kernel_starts_leaves_none_running(monkeypatch):
+    events = []
+
+    class Interrupted(_FakeKernels):
+        def start(self, job):
+            if job.name == "b":
+                raise KeyboardInterrupt
+            return super().start(job)
+
+    monkeypatch.setattr(R, "_execute", lambda job, kernel=None: pytest.fail("nothing runs"))
+    with pytest.raises(KeyboardInterrupt):
+        R._execute_all(_jobs("a", "b"), lambda m: None, Interrupted(events))
+    assert events == [("start", "a"), ("stop", "kernel of a"), ("stop", None), ("close",)]
+
+
+def test_a_first_kernel_that_could_not_start_is_left_to_papermill(monkeypatch):
+    events = []
+
+    def execute(job, kernel=None):
+        events.append(("run", job.name, kernel))
+        return {"name": job.name, "executed": job.executed, "ok": True, "seconds": 1.0}
+
+    monkeypatch.setattr(R, "_execute", execute)
+    R._execute_all(_jobs("a"), lambda m: None, _FakeKernels(events), first=None)
+    assert events == [("run", "a", None), ("stop", None), ("stop", None), ("close",)]
+
+
 def test_a_kernel_started_ahead_runs_its_notebook_in_its_folder(tmp_path, capfd):
     work = tmp_path / "work"
     work.mkdir()
@@ -344,7 +371,8 @@ def test_a_kernel_started_ahead_runs_its_notebook_in_its_folder(tmp_path, capfd)
     if R.os.name == "posix":
         assert kernel.transport == "ipc"
         assert "without encryption" not in capfd.readouterr().err
-        assert not list(tmp_path.glob("cchc-kernels-*")) and kernels._folder is None
+        assert Path(kernel.ip).parent.name.startswith("cchc-kernels-")
+        assert not Path(kernel.ip).parent.exists() and kernels._folder is None  # the sockets' folder is gone
 
 
 def test_iri_grammar_waits_until_an_iri_is_checked():
@@ -367,6 +395,16 @@ def test_iri_grammar_waits_until_an_iri_is_checked():
         "print(checker.conforms('http://example.com/đường/ä', 'iri'), checker.conforms('có dấu cách', 'iri'))\n"
         "print(sys.modules['rfc3987_syntax'].__doc__ is None or not sys.modules['rfc3987_syntax'].__doc__.startswith('stand-in'))\n"
     )
+    submodule = (
+        "import importlib, importlib.util, sys\n"
+        "from cchc_analysis.run import _defer_iri_grammar\n"
+        "_defer_iri_grammar()\n"
+        "print(importlib.util.find_spec('rfc3987_syntax').origin.endswith('__init__.py'))\n"
+        "import rfc3987_syntax.utils\n"
+        "print('rfc3987_syntax.utils' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", submodule], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "True"]
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["True", "True", "False", "True"]
 
