@@ -201,24 +201,6 @@ def _text_head(head: bytes) -> str | None:
     return text
 
 
-def _scan_for(path: Path, needles: list[bytes], limit: int) -> bool:
-    """Whether any of ``needles`` occurs in the first ``limit`` bytes of ``path`` (streamed)."""
-    overlap = max(len(n) for n in needles)
-    tail = b""
-    read = 0
-    with open(path, "rb") as handle:
-        while read < limit:
-            chunk = handle.read(min(_CHUNK, limit - read))
-            if not chunk:
-                break
-            read += len(chunk)
-            window = tail + chunk
-            if any(n in window for n in needles):
-                return True
-            tail = window[-overlap:]
-    return False
-
-
 def _check_size(size: int, limits: Limits) -> None:
     """Refuse an empty file and a file beyond ``max_file_mb`` (``size`` from the file system)."""
     if size == 0:
@@ -229,27 +211,18 @@ def _check_size(size: int, limits: Limits) -> None:
         )
 
 
-def sniff(path: Path, limits: Limits, data: bytes | None = None) -> str:
+def sniff(data: bytes) -> str:
     """``"zip"`` or ``"ole"`` for a file that may be read, else raise :class:`WorkbookError`.
 
-    Decided from the bytes, not the file name (an .xls that is really HTML, an .xlsx that is a
-    renamed CSV). ``data``: the whole file when the caller has read it already (after
-    :func:`_check_size`, see :meth:`Workbook._read_bytes`); else the file is read here."""
-    if data is None:
-        path = Path(path)
-        size = path.stat().st_size
-        _check_size(size, limits)
-        with open(path, "rb") as handle:
-            head = handle.read(8192)
-    else:
-        size = len(data)
-        head = data[:8192]
+    Decided from the file's bytes ``data`` (read once, its size bounded, by
+    :meth:`Workbook._read_bytes`), not from its name (an .xls that is really HTML, an .xlsx that
+    is a renamed CSV)."""
+    head = data[:8192]
     if head.startswith(_ZIP_MAGICS):
         return "zip"
     if head.startswith(_OLE_MAGIC):
         names = [n.encode("utf-16-le") for n in ("EncryptionInfo", "EncryptedPackage", "\x06DataSpaces")]
-        encrypted = any(n in data for n in names) if data is not None else _scan_for(path, names, size)
-        if encrypted:
+        if any(n in data for n in names):
             raise WorkbookError(_PASSWORD)
         return "ole"
     text = _text_head(head)
@@ -1604,7 +1577,7 @@ class Workbook:
         self.kind = ""
         self._deadline = time.monotonic() + self.limits.max_read_seconds
         data = self._read_bytes()  # read once: what is sniffed and measured is what is read
-        self.container = sniff(self.path, self.limits, data)
+        self.container = sniff(data)
         try:
             if self.container == "zip":
                 scan = _scan_zip(data, self.limits)
@@ -1643,7 +1616,7 @@ class Workbook:
     def _read_bytes(self) -> bytes:
         """The whole file, once, its size bounded first (:func:`_check_size`); a file that grew
         beyond the limit meanwhile is refused. A file that cannot be opened raises the
-        :class:`OSError` itself, as :func:`sniff` does."""
+        :class:`OSError` itself."""
         _check_size(self.path.stat().st_size, self.limits)
         limit = int(self.limits.max_file_mb * 1024 * 1024)
         with open(self.path, "rb") as handle:
