@@ -114,8 +114,10 @@ def units_frame(records: list[dict]) -> "pd.DataFrame":
     return pd.DataFrame(records, columns=UNIT_COLUMNS)
 
 
-def _records(table) -> list[dict]:
-    """Rows of a frame, or of a list of dicts, as dicts."""
+def as_records(table) -> list[dict]:
+    """The rows of ``table`` as a list of dicts, one per row, keyed by column: ``table`` is a
+    frame (:func:`load_catalogue`, :func:`load_units`) or already such rows
+    (:func:`catalogue_records`, :func:`unit_records`), so callers take either."""
     return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
 
 
@@ -134,7 +136,7 @@ def validate_catalogue(frame, unit_codes: set[str], source: str = "indicators.cs
     missing = [c for c in INDICATOR_COLUMNS if c not in columns]
     if missing:
         return [f"{source}: thiếu cột {', '.join(missing)}."]
-    rows = [_Row(r) for r in _records(frame)]
+    rows = [_Row(r) for r in as_records(frame)]
     ids = {row.id for row in rows}
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):

@@ -37,21 +37,8 @@ def _print_summary(title: str, summary: dict) -> None:
     print(f"  Phát hiện:    {counts['error']} lỗi, {counts['warning']} cảnh báo, {counts['info']} thông tin")
 
 
-def _keep_numpy_out() -> None:
-    """``cchc ingest`` runs no numpy code, yet pyarrow (which writes its Parquet files) loads numpy
-    whenever it can: ~60 ms of a run that reads 300 workbooks in ~0.3 s. Where nothing has loaded
-    numpy yet, this process goes without it (pyarrow >= 18 treats numpy as optional). Only for
-    the ingest command run as the process's own command line: pandas cannot be loaded after it
-    (nor numpy, since pyarrow was set up without it)."""
-    if "numpy" not in sys.modules:
-        sys.modules["numpy"] = None  # ``import numpy`` now fails at once in this process
-
-
 def cmd_ingest(args) -> int:
     from contextlib import nullcontext
-
-    if args.own_process:
-        _keep_numpy_out()
 
     from .pipeline import period_lock, run_ingest
 
@@ -66,7 +53,7 @@ def cmd_check(args) -> int:
     from .pipeline import check_period, period_lock, write_feedback_files
 
     with period_lock(_root(args), args.period):
-        outcome = check_period(args.period, _root(args), raw_dir=args.raw, preload_feedback=True)
+        outcome = check_period(args.period, _root(args), raw_dir=args.raw)
         feedback = write_feedback_files(outcome, _root(args))
     summary = outcome.summary()
     _print_summary(f"Kỳ {outcome.period}: đã kiểm tra, kết quả ở {outcome.out_dir}", summary)
@@ -197,12 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command. ``argv`` None: this process's own command line (``cchc``, ``python -m
-    cchc_analysis``), a process that ends with the command, which may then go without what only
-    other work needs (numpy, for ``ingest``); a caller passing ``argv`` keeps its process whole."""
+    """Run one command (``argv`` None: this process's command line) and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.own_process = argv is None
     from .catalogue import CatalogueError
     from .periods import PeriodError
 

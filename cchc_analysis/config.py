@@ -61,11 +61,6 @@ class Workspace:
     def processed_dir(self, period: str) -> Path:
         return self.processed_root / str(period)
 
-    @property
-    def cache_dir(self) -> Path:
-        """Results of reading workbooks, kept for the next run (:mod:`cchc_analysis.cache`)."""
-        return self.processed_root / ".cache" / "ingest"
-
     def reports_dir(self, period: str) -> Path:
         return self.reports_root / str(period)
 

@@ -42,7 +42,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "no-deadline": ("info", "Chưa cấu hình hạn nộp"),
     "ignored-column": ("info", "Cột số liệu phụ không được dùng"),
     "ignored-sheet": ("info", "Trang ẩn không được đọc"),
-    "interpreted-value": ("info", "Số liệu được hiểu lại"),
+    "ambiguous-percent": ("error", "Tỷ lệ không rõ là phần trăm hay thập phân"),
     "non-owner-value": ("info", "Số liệu lấy từ đơn vị không phụ trách"),
     "unresolved-value": ("warning", "Không xác định được số liệu tổng hợp"),
     "submission-time": ("warning", "Thời điểm nhận tệp không đọc được"),

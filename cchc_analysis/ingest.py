@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import findings as F
-from .catalogue import _records, catalogue_records, parse_choices, unit_records
+from .catalogue import as_records as _records, catalogue_records, parse_choices, unit_records
 from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
 from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, expected_text, parse_value
 from .periods import Period, period_in_text
-from .text import fold, nfc
-from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference
+from .text import display_name, fold, nfc
+from .workbook import WORKBOOK_SUFFIXES, Limits, SheetData, Workbook, WorkbookError, cell_reference, reader_failure
 
 if TYPE_CHECKING:  # the reading itself needs no pandas: only the frames of IngestResult do
     import pandas as pd
@@ -638,13 +638,15 @@ def _new_record(source_file: str, status: str = "ok") -> dict:
             "status": status, "sheet": "", "n_values": 0}
 
 
-def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | None = None) -> FileResult:
-    """Read one workbook into matched rows and findings. Never raises for a bad file.
+def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | None = None,
+              streaming: bool = False) -> FileResult:
+    """Read one workbook into matched rows and findings. Never raises for a bad file (but a
+    hostile file may exhaust the process: read a folder with :func:`collect`, whose worker
+    processes bound that).
 
     ``unit_override`` skips unit recognition and credits every row to that code (used to read the
-    district's own consolidated workbook of an earlier period)."""
-    from .workbook import _reader_failure
-
+    district's own consolidated workbook of an earlier period); ``streaming`` reads an .xlsx
+    with openpyxl's read-only mode (:class:`~cchc_analysis.workbook.Workbook`)."""
     result = FileResult(record=_new_record(source_file))
     record = result.record
 
@@ -652,7 +654,7 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
         result.findings.append(F.make(check, message, period=ctx.period, source_file=source_file, **kw))
 
     try:
-        book = Workbook(path, ctx.limits)
+        book = Workbook(path, ctx.limits, streaming=streaming)
         try:
             _read_book(book, path, source_file, ctx, result, finding, unit_override)
         except MemoryError:
@@ -664,7 +666,7 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
         finally:
             book.close()
     except MemoryError:  # the memory cap of this (worker) process
-        return refused(source_file, ctx, _reader_failure("crash", ctx.limits))
+        return refused(source_file, ctx, reader_failure("crash", ctx.limits))
     except WorkbookError as error:
         return refused(source_file, ctx, error)
     except Exception as error:  # pragma: no cover - last line of defence
@@ -674,11 +676,8 @@ def read_file(path: Path, source_file: str, ctx: _Context, unit_override: str | 
 
 
 def refused(source_file: str, ctx: _Context, error: WorkbookError) -> FileResult:
-    """The result of a file that could not be read as a workbook; a refusal the reader's crash,
-    memory or time limit caused (``error.transient``) is marked so that it is not kept."""
+    """The result of a file that could not be read as a workbook."""
     result = FileResult(record=_new_record(source_file, "unreadable"))
-    if getattr(error, "transient", False):
-        result.record["_transient"] = True  # the next run tries again (see cache.py)
     result.findings.append(F.make("unreadable-file", f"không đọc được tệp: {error.reason}.", period=ctx.period,
                                   source_file=source_file))
     return result
@@ -700,8 +699,6 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
             sheet = book.sheet(name)
         except WorkbookError as error:
             finding("unreadable-file", f"{error.reason}.", sheet=name, severity="warning")
-            if getattr(error, "transient", False):
-                record["_transient"] = True
             continue
         table, skip = find_tables(sheet, Period.parse(ctx.period))
         if table is None:
@@ -710,8 +707,9 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
         if table is None:
             continue
         if sheet.truncated:
+            size = f"{sheet.total_rows} dòng" if sheet.total_rows else f"hơn {ctx.limits.max_rows} dòng"
             finding("truncated-sheet",
-                    f"trang có {sheet.total_rows} dòng, vượt giới hạn {ctx.limits.max_rows}; chỉ đọc {ctx.limits.max_rows} dòng đầu.",
+                    f"trang có {size}, vượt giới hạn {ctx.limits.max_rows}; chỉ đọc {ctx.limits.max_rows} dòng đầu.",
                     sheet=name)
         if getattr(sheet, "cols_truncated", False):
             finding("truncated-sheet",
@@ -979,17 +977,25 @@ def _expected_text(spec: dict) -> str:
 
 
 def _settle_fractions(percent_rows: list[tuple[dict, float]], sheet: SheetData, finding) -> None:
-    """Percent cells of unknown format (.xls): when every one is a fraction (<= 1) and at least one
-    is not 0 or 1, the sheet wrote rates as fractions (0.875 for 87.5 %): scale them."""
+    """Rates in a file whose number formats cannot be read (.xlsb): when every one is a fraction
+    (<= 1) and at least one is not 0 or 1, the cells were most likely shown as percents (0.875
+    shown as 87,5 %) but may also mean 0.875 %. That is never guessed: each such value is left
+    out of the table (kept in ``raw``) with an ``ambiguous-percent`` finding naming its cell."""
     if not percent_rows:
         return
     numbers = [v for _, v in percent_rows]
-    if all(0 <= v <= 1 for v in numbers) and any(0 < v < 1 for v in numbers):
-        for cell, v in percent_rows:
-            cell["value"] = round(v * 100, 10)
-        finding("interpreted-value",
-                f"các tỷ lệ được ghi dạng thập phân (ví dụ {numbers[0]:g}); đã hiểu là phần trăm "
-                f"({numbers[0] * 100:g}%). Đề nghị ghi tỷ lệ dạng 87,5.", sheet=sheet.name)
+    if not (all(0 <= v <= 1 for v in numbers) and any(0 < v < 1 for v in numbers)):
+        return
+    for cell, v in percent_rows:
+        if v == 0:
+            continue
+        cell["value"], cell["status"] = math.nan, "ambiguous-percent"
+        where = cell_reference(cell["_r"], cell["_c"])
+        finding("ambiguous-percent",
+                f"ô {where} của chỉ tiêu {cell['indicator']} ghi {v:g}; tệp dạng này không cho biết ô hiển thị "
+                f"{v * 100:g}% hay {v:g}%, nên chưa lấy số liệu. Đề nghị ghi tỷ lệ dạng số phần trăm "
+                f"(ví dụ {v * 100:g}) hoặc lưu tệp dạng .xlsx rồi gửi lại.",
+                indicator=cell["indicator"], sheet=sheet.name, row=cell["row"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -1073,16 +1079,16 @@ def make_context(period: str, catalogue, units, settings: dict | None = None) ->
 
 
 def list_files(raw_dir: Path) -> tuple[list[Path], list[Path]]:
-    """Workbooks under ``raw_dir`` (recursively, sorted) and other files that are not ours."""
+    """Workbooks under ``raw_dir`` (recursively, sorted) and other files that are not ours.
+    Lock files that Excel (``~$Báo cáo.xlsx``) and LibreOffice (``.~lock.Báo cáo.xlsx#``) leave
+    beside an open workbook are not submissions: they are skipped."""
     workbooks, others = [], []
     if not raw_dir.is_dir():
         return workbooks, others
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         name = path.name.lower()
-        if name in IGNORED_FILES:
+        if name in IGNORED_FILES or name.startswith(("~$", ".~lock.")):
             continue
-        if name.startswith("~$") or name.startswith(".~lock"):
-            continue  # Excel/LibreOffice lock files: not a submission
         (workbooks if name.endswith(WORKBOOK_SUFFIXES) else others).append(path)
     return workbooks, others
 
@@ -1102,13 +1108,10 @@ def collect(
     settings: dict | None = None,
     root: Path | None = None,
     progress: bool | None = None,
-    on_started=None,
-    cache_dir: Path | None = None,
 ) -> Collected:
-    """:func:`ingest` without pandas: the values, cells, files and findings as plain columns and
-    rows. ``on_started`` runs in this process once the worker processes are reading.
-    ``cache_dir``: where the results of earlier runs are kept (:mod:`cchc_analysis.cache`); a
-    workbook read before, in the same context, is not read again."""
+    """Read every workbook of a period's folder (in worker processes: :func:`read_files`) into
+    the values, cells, files and findings, as plain columns and rows (:meth:`Collected.frames`
+    makes them frames). File names are shown as people read them (:func:`~cchc_analysis.text.display_name`)."""
     period = Period.parse(period).id
     raw_dir = Path(raw_dir)
     catalogue = catalogue if catalogue is not None else catalogue_records(Period.parse(period).year, root)
@@ -1119,20 +1122,20 @@ def collect(
     timezone = ((settings or {}).get("district") or {}).get("timezone", "Asia/Ho_Chi_Minh")
     times = submission_times(raw_dir, timezone, all_findings, period)
     for path in others:
-        rel = path.relative_to(raw_dir).as_posix()
         all_findings.append(F.make("unreadable-file",
                                    "tệp không phải bảng tính Excel (.xlsx/.xls) nên không được đọc; nếu là Phụ lục II "
-                                   "đề nghị gửi lại dạng Excel.", period=period, source_file=rel, severity="info"))
+                                   "đề nghị gửi lại dạng Excel.", period=period,
+                                   source_file=display_name(path.relative_to(raw_dir).as_posix()), severity="info"))
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
-    items = [(path, path.relative_to(raw_dir).as_posix()) for path in workbooks]
-    iterator = _cached_or_read(items, ctx, on_started, cache_dir, catalogue, units)
+    items = [(path, display_name(path.relative_to(raw_dir).as_posix())) for path in workbooks]
+    iterator = read_files(items, ctx)
     if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
         from tqdm import tqdm
 
         iterator = tqdm(iterator, total=len(items), desc=f"Đọc {period}", unit="tệp", disable=None)
     for (path, rel), (record, found, cells) in zip(items, iterator, strict=True):
-        when = times.get(unicodedata.normalize("NFC", rel)) or times.get(unicodedata.normalize("NFC", path.name))
+        when = times.get(rel) or times.get(display_name(path.name))
         record["time_source"] = "submissions.csv" if when else "mtime"
         record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
         records.append(record)
@@ -1147,41 +1150,6 @@ def collect(
             item["message"] += " (Tệp này đã được thay bằng tệp gửi sau; chỉ để tham khảo.)"
     all_findings += more
     return Collected(period, values, cells, [{c: r.get(c) for c in FILE_COLUMNS} for r in records], all_findings)
-
-
-def _cached_or_read(items: list[tuple[Path, str]], ctx: _Context, on_started, cache_dir: Path | None,
-                    catalogue, units):
-    """:func:`_read_files`, with the results of earlier runs taken from the cache where the file,
-    its name and everything else reading depends on are unchanged; new results are kept."""
-    from . import cache as C
-
-    if cache_dir is None or not C.enabled():
-        yield from _read_files(items, ctx, on_started)
-        return
-    cache = C.ResultCache(cache_dir, ctx.period, ctx.limits, _records(catalogue), _records(units))
-    stamps = [_stamp_of(path) for path, _ in items]  # taken before the key: a file replaced meanwhile
-    keys = [cache.key(rel, path) for path, rel in items]
-    hits = [cache.get(key) for key in keys]
-    hits = [hit if hit is not None and set(hit[2]) == set(_SETTLE_COLUMNS) else None for hit in hits]
-    fresh = _read_files([item for item, hit in zip(items, hits) if hit is None], ctx, on_started)
-    for (path, _), stamp, key, hit in zip(items, stamps, keys, hits):
-        if hit is not None:
-            yield hit
-            continue
-        result = next(fresh)
-        # not kept: a crash or a timeout (it may not happen again), a file changed while it was read
-        if not result[0].get("_transient") and stamp is not None and _stamp_of(path) == stamp:
-            cache.put(key, result)
-        yield result
-    cache.save()
-
-
-def _stamp_of(path: Path) -> tuple | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
 def _may_be_terminal(stream) -> bool:
@@ -1199,14 +1167,10 @@ _POOL_MAX_WORKERS = 8
 
 
 def pool_workers(n_files: int) -> int:
-    """How many sandboxed worker processes (:mod:`cchc_analysis.sandbox`) read a folder of
-    ``n_files`` workbooks: one for a small folder, one per usable core (at most 8) for a larger
-    one, 0 (read in this process, each file through the reader process) where processes cannot
-    be forked. The environment variable ``CCHC_WORKERS`` sets the number (``0``: this process)."""
-    from .sandbox import can_fork
-
-    if n_files < 1 or not can_fork():
-        return 0
+    """How many worker processes read a folder of ``n_files`` workbooks: one for a small folder,
+    one per usable core (at most 8) for a larger one. The environment variable ``CCHC_WORKERS``
+    sets the number; ``0`` reads in this process, without the workers' memory and time limits
+    (for debugging only: a hostile file can then exhaust the process)."""
     wanted = os.environ.get("CCHC_WORKERS", "").strip()
     if wanted:
         try:
@@ -1214,7 +1178,7 @@ def pool_workers(n_files: int) -> int:
         except ValueError:
             pass
     if n_files < POOL_MIN_FILES:
-        return 1
+        return min(1, n_files)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, _POOL_MAX_WORKERS, n_files))
 
@@ -1223,59 +1187,44 @@ def pool_workers(n_files: int) -> int:
 _SETTLE_COLUMNS = ("unit", "indicator", "status", "value", "raw", "source_file", "sheet", "row")
 
 
-def _read_one(path: Path, source_file: str, ctx: _Context) -> tuple[dict, list[dict], dict[str, list]]:
-    """:func:`read_file`, its rows kept as columns (a few lists per file rather than a dict per
-    row: what a large period holds until its frames are made is several times smaller)."""
-    result = read_file(path, source_file, ctx)
-    return _columns(result)
-
-
-def _columns(result: FileResult) -> tuple[dict, list[dict], dict[str, list]]:
+def _read_item(ctx: _Context, item: tuple[Path, str], streaming: bool = False) -> tuple[dict, list[dict], dict[str, list]]:
+    """:func:`read_file` of one ``(path, source_file)``, its rows kept as columns (a few lists per
+    file rather than a dict per row: smaller to send back from a worker and to hold)."""
+    result = read_file(item[0], item[1], ctx, streaming=streaming)
     cells = {name: [cell[name] for cell in result.cells] for name in _SETTLE_COLUMNS}
     return result.record, result.findings, cells
 
 
-def _read_item(ctx: _Context, item: tuple[Path, str]) -> tuple[dict, list[dict], dict[str, list]]:
-    return _read_one(item[0], item[1], ctx)
-
-
 def _refused_item(ctx: _Context, item: tuple[Path, str], why: str) -> tuple[dict, list[dict], dict[str, list]]:
     """The result of a file whose worker ran out of memory, crashed or took too long on it."""
-    from .workbook import _reader_failure
+    result = refused(item[1], ctx, reader_failure(why, ctx.limits))
+    return result.record, result.findings, {name: [] for name in _SETTLE_COLUMNS}
 
-    return _columns(refused(item[1], ctx, _reader_failure(why, ctx.limits)))
+
+def _second_try(item: tuple[Path, str]) -> dict | None:
+    """After a worker died on a file: an .xlsx/.xlsm is read once more, streamed (a sheet with a
+    far cell makes python-calamine ask for its whole grid at once; openpyxl's read-only mode stops
+    at the box). Other formats are not tried again."""
+    return {"streaming": True} if item[0].suffix.lower() in (".xlsx", ".xlsm") else None
 
 
-def _read_files(items: list[tuple[Path, str]], ctx: _Context, on_started=None):
-    """:func:`_read_one` of each ``(path, source_file)``, yielded in the order of ``items``,
-    read by sandboxed worker processes (:mod:`cchc_analysis.sandbox`): files are independent,
-    so the results are the same, in the same order, as reading them one after the other here.
-    ``on_started`` runs once the reading has begun (what this process can do meanwhile)."""
+def read_files(items: list[tuple[Path, str]], ctx: _Context):
+    """:func:`_read_item` of each ``(path, source_file)``, yielded in the order of ``items``, read
+    by worker processes (:mod:`cchc_analysis.sandbox`): files are independent, so the results are
+    the same as reading them one after the other, and a file that exhausts or crashes its worker,
+    or overruns the time limit, costs that file only."""
     workers = pool_workers(len(items))
-    if workers > 0:
-        from functools import partial
+    if workers == 0:
+        for item in items:
+            yield _read_item(ctx, item)
+        return
+    from functools import partial
 
-        from .sandbox import NoWorker, ordered_map
-        from .workbook import _loads
+    from .sandbox import map_in_workers
 
-        results = ordered_map(partial(_read_item, ctx), items, workers=workers,
-                              memory_mb=ctx.limits.max_reader_mb, seconds=ctx.limits.max_read_seconds,
-                              failed=partial(_refused_item, ctx), loads=_loads, on_started=on_started,
-                              here=partial(_read_item, ctx))
-        try:
-            first = next(results)
-        except StopIteration:
-            return
-        except NoWorker:
-            pass  # no worker could start: read here
-        else:
-            yield first
-            yield from results
-            return
-    if on_started is not None:
-        on_started()
-    for path, source_file in items:
-        yield _read_one(path, source_file, ctx)
+    yield from map_in_workers(_read_item, items, context=ctx, workers=workers, memory_mb=ctx.limits.max_reader_mb,
+                              seconds=ctx.limits.max_read_seconds, failed=partial(_refused_item, ctx),
+                              retry=_second_try)
 
 
 def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[dict, dict, list[dict], set]:

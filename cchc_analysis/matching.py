@@ -14,7 +14,7 @@ from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .catalogue import _records
+from .catalogue import as_records
 from .text import contains_compact, contains_phrase, fold, nfc
 
 _CODE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})*)[.,]?$")
@@ -141,7 +141,7 @@ class UnitMatcher:
 
     def __init__(self, units):
         """``units``: the registry (:func:`~cchc_analysis.catalogue.unit_records`, or its frame)."""
-        rows = _records(units)
+        rows = as_records(units)
         self.names = {row["code"]: row["name"] for row in rows}
         self.full: list[tuple[str, list[str], int]] = []
         self.abbreviations: list[tuple[str, str, int]] = []
@@ -194,7 +194,7 @@ class IndicatorMatcher:
     def __init__(self, catalogue):
         """``catalogue``: the indicators (:func:`~cchc_analysis.catalogue.catalogue_records`, or
         its frame)."""
-        rows = _records(catalogue)
+        rows = as_records(catalogue)
         self.catalogue = catalogue
         self.kind = {row["id"]: row["kind"] for row in rows}
         self.parent = {row["id"]: row["parent"] for row in rows}

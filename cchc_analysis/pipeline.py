@@ -1,66 +1,59 @@
 """How a period is checked: ingest, then every check, then the comparison with history, each
 period's outputs written to ``data/processed/<period>/`` in one step.
 
-Outputs are first written to a temporary folder beside the target and moved into place only when
-complete, so a crash leaves the previous outputs of the period as they were.
+Every output goes through :mod:`cchc_analysis.atomic`: a folder is filled beside its target and
+swapped in when complete, a single file is written under a temporary name and renamed, so a crash
+leaves the previous outputs of the period as they were.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import findings as F
+from .atomic import replace_folder, write_file
 from .catalogue import catalogue_frame, catalogue_records, unit_records, units_frame
 from .config import Workspace, deadline
-from .ingest import CELL_COLUMNS, FILE_COLUMNS, VALUE_COLUMNS, Collected, IngestResult, collect
+from .ingest import Collected, IngestResult, collect
 from .periods import Period
-from .store import _open_folder, datetime_texts, write_csv, write_folder, write_parquet
 
-if TYPE_CHECKING:  # pandas is loaded by check/run, not by ingest (see store.py)
+if TYPE_CHECKING:  # imported where used: `cchc catalogue`, `--help` and the lock need no pandas
     import pandas as pd
 
 
+def _write_frame(frame: "pd.DataFrame", path: Path) -> None:
+    """``frame`` as Parquet or UTF-8 CSV, by the file name's ending (without the index)."""
+    if path.name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8")
+
+
 def write_frames(out_dir: Path, frames: dict[str, "pd.DataFrame"]) -> None:
-    """Write ``name -> frame`` (``.parquet`` or ``.csv`` by the name) into ``out_dir`` atomically:
-    all files land together, replacing what the folder held before."""
+    """Write ``name -> frame`` (``.parquet`` or ``.csv`` by the name) as the whole content of
+    ``out_dir``: all files land together, replacing what the folder held before."""
 
-    def writer(frame):
-        def write(target: Path) -> None:
-            if target.name.endswith(".parquet"):
-                frame.to_parquet(target, index=False)
-            else:
-                frame.to_csv(target, index=False, encoding="utf-8")
-        return write
+    def fill(staging: Path) -> None:
+        for name, frame in frames.items():
+            _write_frame(frame, staging / name)
 
-    write_folder(out_dir, {name: writer(frame) for name, frame in frames.items()})
+    replace_folder(out_dir, fill)
 
 
-def write_files(out_dir: Path, frames: dict[str, pd.DataFrame]) -> None:
+def write_files(out_dir: Path, frames: dict[str, "pd.DataFrame"]) -> None:
     """Write or replace only the named files of ``out_dir`` (each atomically), keeping the others."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        os.close(fd)
-        try:
-            if name.endswith(".parquet"):
-                frame.to_parquet(temp, index=False)
-            else:
-                frame.to_csv(temp, index=False, encoding="utf-8")
-            os.replace(temp, out_dir / name)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        write_file(Path(out_dir) / name, partial(_write_frame, frame))
 
 
 def ingest_frames(result: IngestResult) -> dict[str, "pd.DataFrame"]:
+    """The files of an ingest (``cchc ingest`` writes these; ``cchc check`` writes them too)."""
     from .safety import safe_frame
 
     return {
@@ -71,60 +64,18 @@ def ingest_frames(result: IngestResult) -> dict[str, "pd.DataFrame"]:
     }
 
 
-VALUE_TYPES = {"period": "str", "unit": "str", "indicator": "str", "value": "float", "raw": "str",
-               "source_file": "str", "sheet": "str", "row": "Int64", "superseded": "bool"}
-CELL_TYPES = {"unit": "str", "indicator": "str", "status": "str", "source_file": "str", "sheet": "str", "row": "Int64"}
-
-
-def ingest_writers(collected: Collected) -> dict:
-    """The files of :func:`ingest_frames`, written from plain columns (no pandas; the same files)."""
-    findings = [[("" if f.get(c) is None else str(f[c])) if c != "row" else f.get("row") for c in F.FINDING_COLUMNS]
-                for f in collected.findings]
-    files = [[r.get(c) for c in FILE_COLUMNS] for r in collected.files]
-    at = FILE_COLUMNS.index("received_at")
-    for row, text in zip(files, datetime_texts([r[at] for r in files])):
-        row[at] = text
-    return {
-        "values.parquet": lambda path: write_parquet(path, {c: collected.values[c] for c in VALUE_COLUMNS}, VALUE_TYPES),
-        "findings.csv": lambda path: write_csv(path, F.FINDING_COLUMNS, findings),
-        "cells.parquet": lambda path: write_parquet(path, {c: collected.cells[c] for c in CELL_COLUMNS}, CELL_TYPES),
-        "files.csv": lambda path: write_csv(path, FILE_COLUMNS, files),
-    }
-
-
-def _load_parquet_writer() -> None:
-    """Loaded while the worker processes read (this process is idle then): pyarrow's Parquet
-    writer and what the Parquet files record of pandas."""
-    from .store import prepare_parquet
-
-    prepare_parquet()
-
-
 def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Path | None = None,
                progress: bool | None = None) -> tuple[Collected, Path]:
-    """``cchc ingest``: read the period's folder and write values and findings (without pandas)."""
+    """``cchc ingest``: read the period's folder and write :func:`ingest_frames` into
+    ``out_dir`` (default ``data/processed/<period>/``)."""
     period = Period.parse(period).id
     ws = Workspace(root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
-    # outputs sent elsewhere (--out): nothing is written into the workspace, the cache neither
-    cache_dir = ws.cache_dir if out_dir is None else None
     out_dir = Path(out_dir) if out_dir else ws.processed_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_records(Period.parse(period).year, ws.root),
-                        units=unit_records(ws.root), settings=ws.settings(), root=ws.root, progress=progress,
-                        on_started=_load_parquet_writer, cache_dir=cache_dir)
-    write_folder(out_dir, ingest_writers(collected))
+                        units=unit_records(ws.root), settings=ws.settings(), root=ws.root, progress=progress)
+    write_frames(out_dir, ingest_frames(collected.frames()))
     return collected, out_dir
-
-
-def _load_checks() -> None:
-    """Imported while the worker processes read: pandas and the checks (this process is idle)."""
-    from . import checks, history  # noqa: F401
-
-
-def _load_checks_and_feedback() -> None:
-    """:func:`_load_checks`, and the feedback workbooks' writer (openpyxl, ~0.2 s to import)."""
-    _load_checks()
-    from .outputs import feedback  # noqa: F401
 
 
 @dataclass
@@ -153,13 +104,9 @@ class CheckOutcome:
         }
 
 
-
-def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None,
-                 *, preload_feedback: bool = False) -> CheckOutcome:
+def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None) -> CheckOutcome:
     """``cchc check``: ingest plus every check of the period and the comparison with history;
-    writes every file of ``data/processed/<period>/`` together. ``preload_feedback``: the caller
-    writes the feedback workbooks next (:func:`write_feedback_files`), so their writer is imported
-    while the workbooks are read."""
+    writes every file of ``data/processed/<period>/`` together."""
     period = Period.parse(period).id
     ws = Workspace(root)
     settings = ws.settings()
@@ -167,8 +114,7 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
     catalogue_rows, unit_rows = catalogue_records(year, ws.root), unit_records(ws.root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_rows, units=unit_rows, settings=settings, root=ws.root,
-                        progress=progress, on_started=_load_checks_and_feedback if preload_feedback else _load_checks,
-                        cache_dir=ws.cache_dir)
+                        progress=progress)
     import pandas as pd
 
     from .checks import load_rules, rates, run_checks
@@ -209,23 +155,18 @@ def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     ws = Workspace(root)
     period = Period.parse(outcome.period)
     out = ws.reports_dir(period.id) / "feedback"
-    out.parent.mkdir(parents=True, exist_ok=True)
     manifest = out.parent / FEEDBACK_MANIFEST
-    staging = Path(tempfile.mkdtemp(prefix=".feedback.", dir=out.parent))
-    _open_folder(staging)
-    made: dict[str, str] = {}
-    try:
+    kept: dict[str, dict] = {}
+
+    def fill(staging: Path) -> None:
+        made: dict[str, str] = {}
         write_feedback(period.id, outcome.findings, outcome.frames["timeliness.parquet"], load_units(ws.root), staging,
                        deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root),
                        previous=_unchanged_feedback(out, manifest), made=made)
-        kept = {name: {"digest": digest, "sha256": _sha256(staging / name)} for name, digest in made.items()}
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-        _write_json(manifest, kept)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        kept.update({name: {"digest": digest, "sha256": _sha256(staging / name)} for name, digest in made.items()})
+
+    replace_folder(out, fill)
+    _write_json(manifest, kept)
     return sorted(out.glob("*.xlsx"))
 
 
@@ -263,14 +204,8 @@ def _unchanged_feedback(folder: Path, manifest: Path) -> dict[str, tuple[Path, s
 def _write_json(path: Path, data) -> None:
     import json
 
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True, indent=0)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    text = json.dumps(data, sort_keys=True, indent=0)
+    write_file(path, lambda temp: temp.write_text(text, encoding="utf-8"))
 
 
 @dataclass

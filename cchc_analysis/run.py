@@ -15,20 +15,13 @@ staging folder) — each notebook gets those of them its ``parameters`` cell dec
 
 from __future__ import annotations
 
-import functools
-import importlib
-import importlib.util
-import itertools
-import os
 import shutil
-import sys
-import tempfile
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .atomic import staging_folder, swap_in
 from .config import NOTEBOOKS_DIR, Workspace
 from .periods import Period
 from .pipeline import PeriodLocked, period_lock
@@ -121,45 +114,8 @@ def notebooks_dir(settings: dict | None = None) -> Path:
     )
 
 
-def _defer_iri_grammar() -> None:
-    """Keep a ~1 s import out of every run. nbformat (so papermill and nbconvert) imports
-    jsonschema, whose format checks import ``rfc3987_syntax`` when it is installed (jupyterlab
-    brings it), and that module builds its IRI grammar when imported (jsonschema issue 1428).
-    Nothing here checks an IRI: until something does, a stand-in takes the module's place, and it
-    imports the real one at the first use of any of its names. Does nothing when jsonschema or the
-    module is already imported, or the module is not installed."""
-    name = "rfc3987_syntax"
-    if name in sys.modules or "jsonschema" in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return
-    stand_in = types.ModuleType(name, "stand-in until first use (see cchc_analysis.run._defer_iri_grammar)")
-
-    def real():
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-        return importlib.import_module(name)
-
-    def is_valid_syntax(term, value):  # the one name jsonschema imports
-        return real().is_valid_syntax(term, value)
-
-    def any_other(attribute: str):
-        if attribute.startswith("__"):  # what the import system and repr() look for: not a use
-            raise AttributeError(attribute)
-        return getattr(real(), attribute)
-
-    stand_in.is_valid_syntax = is_valid_syntax
-    stand_in.__getattr__ = any_other
-    # where the real package is, so that its submodules import and find_spec() answers
-    stand_in.__spec__, stand_in.__file__ = spec, spec.origin
-    stand_in.__path__ = list(spec.submodule_search_locations or [])
-    sys.modules[name] = stand_in
-
-
 def _declared(path: Path) -> set[str]:
     """The parameter names a notebook's ``parameters`` cell declares."""
-    _defer_iri_grammar()
     import papermill
 
     return set(papermill.inspect_notebook(str(path)))
@@ -176,7 +132,6 @@ def _first_line(source: str) -> str:
 def _running_cell(path: Path) -> tuple[int | None, int | None, str]:
     """(index, execution count, source) of the cell a broken-off run stopped in: the one papermill
     marked as running, else the last one it started."""
-    _defer_iri_grammar()
     import nbformat
 
     try:
@@ -199,7 +154,6 @@ def _running_cell(path: Path) -> tuple[int | None, int | None, str]:
 def export_html(notebook: Path, target: Path, title: str) -> Path:
     """Export an executed notebook to one self-contained HTML page: no code, no prompts, images
     inlined as base64, no script loaded from the network."""
-    _defer_iri_grammar()
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -219,25 +173,6 @@ def export_html(notebook: Path, target: Path, title: str) -> Path:
     body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     target.write_text(body, encoding="utf-8")
     return target
-
-
-def _folder_mode() -> int:
-    """The mode a new folder gets under the current umask."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o777 & ~mask
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging`` (two renames in one folder)."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
 
 
 def _keep_failed(executed: Path, target: Path, name: str) -> Path | None:
@@ -273,23 +208,20 @@ class _Job:
     timeout: int
 
 
-def _execute(job: _Job, kernel=None) -> dict:
+def _execute(job: _Job) -> dict:
     """Run one notebook with papermill; never raises: the result says what happened (``name,
     executed, ok, seconds`` and, on failure, ``kind`` — ``cell`` for an error raised in a cell, else
     the exception's class — ``ename, evalue`` and the failing ``cell, exec_count, source`` when
-    known). ``kernel``: a kernel manager already started for this notebook (see
-    :class:`_KernelsAhead`), else papermill starts one."""
-    _defer_iri_grammar()
+    known)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.monotonic()
     result = {"name": job.name, "executed": job.executed, "ok": True, "seconds": 0.0}
-    extra = {"km": kernel} if kernel is not None else {}
     try:
         papermill.execute_notebook(
             job.source, job.executed, parameters=job.parameters, kernel_name=job.kernel, cwd=job.cwd,
-            execution_timeout=job.timeout, progress_bar=False, log_output=False, **extra,
+            execution_timeout=job.timeout, progress_bar=False,
         )
     except PapermillExecutionError as error:
         result.update(ok=False, kind="cell", cell=error.cell_index, exec_count=error.exec_count,
@@ -302,131 +234,18 @@ def _execute(job: _Job, kernel=None) -> dict:
     return result
 
 
-#: what nbclient passes a kernel it starts itself (its ``ipython_hist_file`` default, history
-#: kept in memory): a kernel started ahead is started the same way
-_KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
-
-#: :func:`_execute_all` starts the first kernel itself
-_NOT_STARTED = object()
-
-
-@functools.cache
-def _kernel_manager_class():
-    """jupyter_client's asynchronous kernel manager (the kind nbclient makes for itself; nbclient
-    requires jupyter_client), which also remembers the clients it hands out: nbclient leaves a
-    kernel it was given running with its client open, and :meth:`_KernelsAhead.stop` closes both."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class _Kernel(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.handed_out: list = []
-
-        def client(self, **kwargs):
-            client = super().client(**kwargs)
-            self.handed_out.append(client)
-            return client
-
-    return _Kernel
-
-
-class _KernelsAhead:
-    """Kernels started before their notebooks need them. A kernel takes most of a second to start,
-    five times a run; started while the check or the notebook before it runs, it is ready when
-    papermill is handed it (its own process boots on the other core).
-
-    Each notebook still gets a kernel of its own, started in its working folder with the arguments
-    nbclient would use, and idle until papermill runs the notebook in it: the executed notebooks
-    are the same. A kernel that cannot be started here is left to papermill, which reports why
-    (a missing kernel, say) as before. On POSIX the kernel talks over local sockets in a private
-    folder instead of TCP ports on localhost (no port another local user can reach, and no
-    'running over TCP without encryption' warning from ipykernel at every start)."""
-
-    def __init__(self) -> None:
-        self._folder: Path | None = None
-        self._names = itertools.count()
-
-    def start(self, job: _Job):
-        """A kernel manager with ``job``'s kernel started, or None."""
-        from nbclient.util import run_sync  # the runner nbclient drives the same kernel with
-
-        kernel = None
-        try:
-            kernel = _kernel_manager_class()(kernel_name=job.kernel)
-            folder = self._sockets()
-            if folder is not None:
-                kernel.transport = "ipc"
-                # a name of its own (the socket files appear only once the kernel is up)
-                kernel.ip = str(folder / f"k{next(self._names)}")
-            # (nbclient gives IPython's kernels only its history argument; so does this)
-            arguments = list(_KERNEL_ARGUMENTS) if kernel.ipykernel else []
-            run_sync(kernel.start_kernel)(extra_arguments=arguments, cwd=job.cwd)
-        except BaseException as error:
-            self.stop(kernel)
-            if isinstance(error, Exception):
-                return None  # papermill starts its own and says what is wrong
-            raise  # Ctrl-C while a kernel starts: none is left behind
-        return kernel
-
-    def _sockets(self) -> Path | None:
-        """The private folder of the kernels' local sockets; None where there are none (Windows)
-        or the folder's path is too long for a socket's name (about 100 bytes)."""
-        if os.name != "posix":
-            return None
-        if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="cchc-kernels-"))
-        return self._folder if len(os.fsencode(self._folder)) <= 80 else None
-
-    def stop(self, kernel) -> None:
-        """Close the kernel's clients and end it, politely (its shutdown hooks run and its files
-        are flushed, as when nbclient ends a kernel of its own)."""
-        if kernel is None:
-            return
-        from nbclient.util import run_sync  # the runner nbclient drives the same kernel with
-
-        for client in kernel.handed_out:
-            client.stop_channels()
-        try:
-            if kernel.has_kernel:
-                run_sync(kernel.shutdown_kernel)(now=False)
-            else:
-                run_sync(kernel.cleanup_resources)()
-        except Exception:  # noqa: BLE001 - a kernel that is already gone
-            pass
-
-    def close(self) -> None:
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
-
-
-def _execute_all(jobs: list[_Job], log: Callable[[str], None], kernels: "_KernelsAhead | None" = None,
-                 first=_NOT_STARTED) -> list[dict]:
-    """Execute the jobs one after the other (papermill changes the process's working directory,
-    and on two cores parallel kernels measured slower), each in a kernel started while the one
-    before it ran (``first``: the first job's, started by the caller, None when that failed);
-    stop at the first failure. Results in job order."""
+def _execute_all(jobs: list[_Job], log: Callable[[str], None]) -> list[dict]:
+    """Execute the jobs one after the other (papermill changes the process's working directory
+    while a notebook runs), each in a fresh kernel papermill starts; stop at the first failure.
+    Results in job order."""
     results: list[dict] = []
-    kernels = kernels or _KernelsAhead()
-    ahead = None
-    try:
-        ahead = (kernels.start(jobs[0]) if jobs else None) if first is _NOT_STARTED else first
-        for number, job in enumerate(jobs, start=1):
-            kernel, ahead = ahead, None
-            try:
-                if number < len(jobs):
-                    ahead = kernels.start(jobs[number])
-                result = _execute(job, kernel)
-            finally:
-                kernels.stop(kernel)
-            results.append(result)
-            seconds = f"{result['seconds']:.1f}".replace(".", ",")
-            log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
-            if not result["ok"]:
-                break
-    finally:
-        kernels.stop(ahead)
-        kernels.close()
+    for number, job in enumerate(jobs, start=1):
+        result = _execute(job)
+        results.append(result)
+        seconds = f"{result['seconds']:.1f}".replace(".", ",")
+        log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
+        if not result["ok"]:
+            break
     return results
 
 
@@ -528,34 +347,26 @@ def _run_locked(pid: str, ws: Workspace, source_dir: Path, chosen: tuple[str, ..
             f"hãy chạy: cchc check --period {pid}"
         )
     try:
-        ws.reports_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{pid}.staging-", dir=ws.reports_root))
-        staging.chmod(_folder_mode())  # mkdtemp makes it private; reports are for everyone who may read them
+        staging = staging_folder(target)  # beside reports/<period>/, swapped in when every report is there
         (staging / "notebooks").mkdir()
         base = {"period": pid, "root": str(ws.root), "out_dir": str(staging)}
         jobs = []
         for name in chosen:
             source = source_dir / name
-            params = {k: v for k, v in base.items() if k in _declared(source)}
+            declared = _declared(source)
+            params = {k: v for k, v in base.items() if k in declared}
             params.update(parameters)
             jobs.append(_Job(name, str(source), str(staging / "notebooks" / name), params, kernel, str(staging),
                              timeout))
-        kernels = _KernelsAhead()
-        first = kernels.start(jobs[0])  # it boots while the period is checked
         outcome_check = None
-        try:
-            if check:
-                t0 = time.monotonic()
-                from .pipeline import check_period
+        if check:
+            t0 = time.monotonic()
+            from .pipeline import check_period
 
-                log(f"Kiểm tra kỳ {pid} (cchc check)…")
-                outcome_check = check_period(pid, ws.root, progress=False)
-                timings["check"] = time.monotonic() - t0
-        except BaseException:
-            kernels.stop(first)
-            kernels.close()
-            raise
-        results = _execute_all(jobs, log, kernels, first)
+            log(f"Kiểm tra kỳ {pid} (cchc check)…")
+            outcome_check = check_period(pid, ws.root, progress=False)
+            timings["check"] = time.monotonic() - t0
+        results = _execute_all(jobs, log)
         failed = [r for r in results if not r["ok"]]
         if failed:
             raise _failure(failed[0], target, ws.root, pid, kernel, timeout)
@@ -567,7 +378,7 @@ def _run_locked(pid: str, ws: Workspace, source_dir: Path, chosen: tuple[str, ..
         export_html(summary_source, staging / SUMMARY_HTML, title)
         timings["html"] = time.monotonic() - t0
 
-        _swap_in(staging, target)
+        swap_in(staging, target)
         staging = None
     finally:
         if staging is not None:

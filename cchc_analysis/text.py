@@ -109,3 +109,25 @@ def duration_text(hours: float) -> str:
     if mins and not days:
         parts.append(f"{mins} phút")
     return " ".join(parts) or "dưới 1 phút"
+
+
+#: characters that hide or reorder what a name says: controls (a newline in a file name) and the
+#: marks that change the direction of text (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069)
+_HIDDEN_CHARACTERS = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def display_name(name: str) -> str:
+    """A file name as a person can read it in a finding, a table or a terminal.
+
+    A name whose bytes are not UTF-8 (a zip made on Windows and unpacked on Linux: Python keeps
+    such bytes as lone surrogates, which no UTF-8 file can hold) is decoded as Windows' Vietnamese
+    code page (cp1258), else with the undecodable bytes replaced; the result is NFC; controls and
+    direction marks are shown as ``<U+200F>``."""
+    if any("\udc80" <= ch <= "\udcff" for ch in name):
+        raw = name.encode("utf-8", "surrogateescape")
+        try:
+            name = raw.decode("cp1258")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "replace")
+    name = unicodedata.normalize("NFC", name)
+    return _HIDDEN_CHARACTERS.sub(lambda m: f"<U+{ord(m.group()):04X}>", name)

@@ -7,6 +7,8 @@ in each test, never taken from the code under test.
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -56,6 +58,20 @@ def raw(tmp_path) -> Path:
     folder = tmp_path / "data" / "raw" / "2021-H1"
     folder.mkdir(parents=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """The LibreOffice program (``soffice``), to save test workbooks as a department's Calc does.
+    Missing, the test is skipped on a developer's machine but fails in CI (``CI`` set), where
+    ``.ci/run`` installs LibreOffice from Debian's packages."""
+    found = shutil.which("soffice")
+    if found:
+        return found
+    reason = "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc libreoffice-writer python3-uno"
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 # Property tests: the same examples on every run (CI must not turn red by chance) and no

@@ -125,3 +125,27 @@ def test_a_recheck_rewrites_only_the_feedback_that_changed_or_was_edited(tmp_pat
     after = {p.name: p.read_bytes() for p in folder.glob("*.xlsx")}
     assert all(after[n] == before[n] for n in ["KTHT.xlsx", "NV.xlsx", "TCKH.xlsx", "VHTT.xlsx"])  # copied
     assert openpyxl.load_workbook(folder / "TP.xlsx").active["A1"].value != "SỬA TAY"  # made again
+
+
+def test_ingest_writes_what_check_writes_of_the_ingest(tmp_path):
+    """`cchc ingest` and `cchc check` write the same values, cells and files; the ingest's
+    findings are among the check's (which adds its own: the missing report, the late one)."""
+    make_workspace(tmp_path)
+    elsewhere = tmp_path / "ingest-only"
+    done = cchc("ingest", "--period", "2021-H1", "--root", str(tmp_path), "--out", str(elsewhere))
+    assert done.returncode == 0, done.stderr
+    assert "Tệp đã đọc:   5" in done.stdout and "Đơn vị:       KTHT, NV, TCKH, TP, VP" in done.stdout
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["cells.parquet", "files.csv", "findings.csv", "values.parquet"]
+    assert not (tmp_path / "data" / "processed" / "2021-H1").exists()  # --out: nothing written in the workspace
+    assert cchc("check", "--period", "2021-H1", "--root", str(tmp_path)).returncode == 0
+    checked = tmp_path / "data" / "processed" / "2021-H1"
+    for name in ("values.parquet", "cells.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(elsewhere / name), pd.read_parquet(checked / name))
+    assert (elsewhere / "files.csv").read_bytes() == (checked / "files.csv").read_bytes()
+    ingested = pd.read_csv(elsewhere / "findings.csv", dtype=str, keep_default_na=False)
+    found = pd.read_csv(checked / "findings.csv", dtype=str, keep_default_na=False)
+    assert set(map(tuple, ingested.values)) <= set(map(tuple, found.values))
+    assert {("VHTT", "missing-report"), ("KTHT", "late-report")} <= set(zip(found["unit"], found["check"]))
+    values = pd.read_parquet(checked / "values.parquet")
+    assert sorted(set(values["unit"])) == ["KTHT", "NV", "TCKH", "TP", "VP"]
+    assert values.loc[(values["unit"] == "VP") & (values["indicator"] == "3.1.3"), "value"].tolist() == [380.0]

@@ -50,7 +50,7 @@ def hand_findings() -> pd.DataFrame:
                source_file="nv.xlsx"),
         F.make("missing-value", "ô Số liệu của chỉ tiêu 1.1.2 để trống. Giá trị đúng: một số nguyên không âm.",
                period=PERIOD, unit="NV", indicator="1.1.2", source_file="nv.xlsx", sheet=SHEET, row=12),
-        F.make("interpreted-value", "các tỷ lệ được ghi dạng thập phân.", period=PERIOD, unit="NV",
+        F.make("ignored-column", "cột E có 3 số liệu nhưng không phải cột số liệu của kỳ.", period=PERIOD, unit="NV",
                source_file="nv.xlsx", sheet=SHEET),
         F.make("rule-violation", "1.2.4 = 9 lớn hơn 1.2.3 = 8.", period=PERIOD, unit="NV", indicator="1.2.4",
                source_file="nv.xlsx", sheet=SHEET, row=17),

@@ -42,12 +42,13 @@ def test_ingest_path_stays_light():
     assert out == "[]"
 
 
-def test_installed_versions_are_what_importlib_metadata_says():
-    from importlib.metadata import version as metadata_version
-
-    from cchc_analysis.installed import version
-
-    for distribution, module in [("pandas", "pandas"), ("pyarrow", "pyarrow"), ("python-calamine", "python_calamine"),
-                                 ("cchc-analysis", "cchc_analysis")]:
-        assert version(distribution, module) == metadata_version(distribution), distribution
-    assert version("no-such-distribution", "no_such_module") is None
+def test_the_package_uses_only_public_interfaces():
+    """No ctypes, no forking by hand, no module swapped in ``sys.modules``, no private module of
+    another package, no package metadata read from folder names (issue 13)."""
+    pattern = re.compile(r"ctypes|os\.fork\(|sys\.modules\[[^]]+\] *=|pyarrow\._|from pyarrow import _|nbclient\.util"
+                         r"|\.dist-info|renameat2|prctl")
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in sorted((ROOT / "cchc_analysis").rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if pattern.search(line)]
+    assert found == []
