@@ -5,16 +5,12 @@ For each N of ``--sizes`` this writes N realistic Phụ lục II workbooks once
 N are unchanged), then runs each tool ``--repeat`` times, every run in a fresh interpreter, the
 tools interleaved so that machine noise hits them alike:
 
-- ``floor``   a bare python-calamine loop reading every sheet of every file with ``to_python()``
+- ``floor``   one process that imports pandas and reads every sheet of every file with
+  python-calamine's ``to_python()`` (the least any reader of these files into pandas frames pays)
 - ``naive``   ``pandas.read_excel(f, sheet_name=None, engine="openpyxl")`` for every file
 - ``ingest``  ``python -m cchc_analysis ingest --period P --root W``
 - ``check``   ``python -m cchc_analysis check --period P --root W`` (skipped, with the reason,
   when the command does not run)
-- ``first``   ``ingest`` as a user runs it on a new period: the result cache on and empty (each
-  workbook read, and its result kept for the next run)
-- ``rerun``   ``ingest`` again with the results of earlier runs kept (``data/processed/.cache``):
-  a period re-checked when a corrected file arrives, here with no file changed (the bound)
-- ``ingest``, ``check`` and ``ingest-serial`` run with ``CCHC_CACHE=0``: every workbook is read
 - ``ingest-serial`` (only when asked for with ``--tools``): ``ingest`` with ``CCHC_WORKERS=1``, all
   files read by one worker process, to see what the second core brings
 
@@ -54,6 +50,7 @@ PERIOD = "2021-H1"
 FLOOR = r"""
 import sys
 from pathlib import Path
+import pandas
 import python_calamine
 for path in sorted(Path(sys.argv[1]).iterdir()):
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
@@ -71,8 +68,8 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
         pandas.read_excel(path, sheet_name=None, engine="openpyxl")
 """
 
-TOOLS = ("floor", "naive", "ingest", "first", "check", "rerun", "ingest-serial")
-DEFAULT_TOOLS = ("floor", "naive", "ingest", "first", "check", "rerun")
+TOOLS = ("floor", "naive", "ingest", "check", "ingest-serial")
+DEFAULT_TOOLS = ("floor", "naive", "ingest", "check")
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,11 +83,6 @@ def _generator_stamp(n: int, seed: int) -> str:
     for path in [package / "samples.py", *sorted((package / "data").rglob("*.csv"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def _emptied(tool: str, root: Path) -> Path | None:
-    """The result cache that ``first`` empties before each of its runs."""
-    return root / "data" / "processed" / ".cache" if tool == "first" else None
 
 
 def _slug(n) -> str:
@@ -168,22 +160,14 @@ def command(tool: str, python: str, root: Path, period: str = PERIOD) -> tuple[l
         return [python, "-c", FLOOR, str(raw)], env
     if tool == "naive":
         return [python, "-W", "ignore", "-c", NAIVE, str(raw)], env
-    env["CCHC_CACHE"] = "0"  # every workbook read, as in the first run of a period
     if tool == "ingest-serial":
         tool, env["CCHC_WORKERS"] = "ingest", "1"
-    if tool == "first":  # as a user runs it the first time: the result cache on, and empty
-        tool, env["CCHC_CACHE"] = "ingest", "1"
-    if tool == "rerun":  # the same folder again, with the results of the earlier runs kept
-        tool, env["CCHC_CACHE"] = "ingest", "1"
     return [python, "-m", "cchc_analysis", tool, "--period", period, "--root", str(root)], env
 
 
-def run_once(cmd: tuple[list[str], dict[str, str]], log: Path, empty_cache: Path | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one fresh-process run (``empty_cache``: a
-    result cache folder removed first, untimed)."""
+def run_once(cmd: tuple[list[str], dict[str, str]], log: Path) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one fresh-process run."""
     argv, env = cmd
-    if empty_cache is not None:
-        shutil.rmtree(empty_cache, ignore_errors=True)
     with open(log, "wb") as handle:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO,
@@ -284,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         # while checks.py is unfinished) is skipped with its reason
         for tool in list(tools):
             log = logs / f"{tool}-{_slug(n)}.log"
-            _, _, code = run_once(command(tool, args.python, root, period), log, _emptied(tool, root))
+            _, _, code = run_once(command(tool, args.python, root, period), log)
             if code != 0:
                 tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
                 notes.append(f"N={n}: {tool} skipped: exit code {code}: {tail[0][:200]} (log: {log})")
@@ -294,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.repeat):
             for tool in tools:
                 log = logs / f"{tool}-{_slug(n)}.log"
-                wall, peak, code = run_once(command(tool, args.python, root, period), log, _emptied(tool, root))
+                wall, peak, code = run_once(command(tool, args.python, root, period), log)
                 if code != 0:
                     raise SystemExit(f"{tool} failed on N={n} (exit {code}); see {log}")
                 times[tool].append(wall)

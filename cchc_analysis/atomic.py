@@ -79,6 +79,13 @@ def staging_folder(target: Path | str) -> Path:
     return staging
 
 
+def recover(target: Path | str) -> None:
+    """Put back the previous ``target`` that a run killed between the two renames of
+    :func:`swap_in` left aside (as :func:`staging_folder` does first): for a caller that reads
+    ``target`` before it stages a new one (the period's record is read, then extended)."""
+    _recover(Path(target))
+
+
 def swap_in(staging: Path | str, target: Path | str) -> None:
     """Put the complete folder ``staging`` (beside ``target``) in place of ``target``."""
     staging, target = Path(staging), Path(target)

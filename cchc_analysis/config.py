@@ -22,6 +22,11 @@ NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
 CATALOGUE_DIR = PACKAGE_DATA / "catalogue"
 DEFAULT_CONFIG = PACKAGE_DATA / "config.toml"
 WORKSPACE_CONFIG = "cchc.toml"
+#: inside ``data/processed/<period>/``: the period's record (append-only), the sign-off manifest
+#: and the read-only copy of what was sent
+AUDIT_FOLDER = "audit"
+CLOSED_MANIFEST = "closed.json"
+CLOSED_FOLDER = "closed"
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -63,6 +68,18 @@ class Workspace:
 
     def reports_dir(self, period: str) -> Path:
         return self.reports_root / str(period)
+
+    def audit_dir(self, period: str) -> Path:
+        """The period's record: ``data/processed/<period>/audit/`` (append-only)."""
+        return self.processed_dir(period) / AUDIT_FOLDER
+
+    def closed_manifest(self, period: str) -> Path:
+        """``data/processed/<period>/closed.json``: present while the period is signed off."""
+        return self.processed_dir(period) / CLOSED_MANIFEST
+
+    def closed_dir(self, period: str) -> Path:
+        """``data/processed/<period>/closed/``: the read-only copy of the table as sent."""
+        return self.processed_dir(period) / CLOSED_FOLDER
 
     @property
     def catalogue_dir(self) -> Path:

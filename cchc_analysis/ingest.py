@@ -13,7 +13,9 @@ the checks use: ``cells`` (every table row matched to an indicator, empty ones i
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import math
 import os
 import re
@@ -808,7 +810,8 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
     unknown_more: list[int] = []  # rows of unknown-indicator findings beyond the first few
     extra_seen: dict[int, int] = {c: 0 for c in table.extra_value_columns}
     anchor = ""  # the last indicator matched above the current row
-    info = book.cell_info(sheet.name) if "value" in cols else None  # percent formats, formulas
+    # percent formats and formulas: parsed from the sheet only when a cell needs them
+    facts = functools.cache(lambda: book.cell_info(sheet.name))
     specs, sheet_name = ctx.specs, sheet.name
     known_label = ctx.row_memo.get  # (STT cell, name cell, group, anchor) -> what _row_label said
     blank = {"unit": "", "indicator": "", "status": EMPTY, "value": math.nan, "raw": "", "source_file": source_file,
@@ -847,7 +850,7 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
                 continue
             if not code and last is not None and last["status"] == EMPTY and last["_r"] == r - 1:
                 # the second half of a row the page break split: its value belongs to the row above
-                _fill(last, value_cell, r, info, sheet, ctx, finding, percent_rows)
+                _fill(last, value_cell, r, book, facts, sheet, ctx, finding, percent_rows)
                 last = None
                 continue
             if unknown_shown >= MAX_UNKNOWN_SHOWN:
@@ -880,9 +883,9 @@ def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> 
         out.append(cell)
         last = cell
         if value_present:
-            _fill(cell, value_cell, r, info, sheet, ctx, finding, percent_rows)
-        elif c_value is not None and info:
-            fact = info.get((r, c_value))
+            _fill(cell, value_cell, r, book, facts, sheet, ctx, finding, percent_rows)
+        elif c_value is not None and book.may_hold_formulas and facts():
+            fact = facts().get((r, c_value))
             if fact is not None and fact.formula and not fact.cached:
                 finding("formula-no-value",
                         f"ô {cell_reference(r, c_value)} (cột Số liệu) của chỉ tiêu {indicator} là công thức chưa được "
@@ -944,18 +947,20 @@ def _is_signature(row: list) -> bool:
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)
 
 
-def _fill(cell: dict, value_cell, r: int, info: dict | None, sheet: SheetData, ctx: _Context, finding,
+def _fill(cell: dict, value_cell, r: int, book: Workbook, facts, sheet: SheetData, ctx: _Context, finding,
           percent_rows) -> None:
-    """Parse the value of ``cell`` (``info``: the sheet's :meth:`Workbook.cell_info`, None where
-    formats are unknown)."""
+    """Parse the value of ``cell``. ``facts()``: the sheet's :meth:`Workbook.cell_info` (None
+    where formats are unknown), asked only for a rate that may be a percent-formatted fraction."""
     spec = ctx.specs[cell["indicator"]]
     percent_format = None
     c = cell["_c"]
     numeric = isinstance(value_cell, (int, float)) and not isinstance(value_cell, bool)
     if spec["kind"] == "percent" and numeric:
-        if info is not None:
+        if float(value_cell) > 1.0:  # a percent format would show it as 150 % or more: taken as written
+            percent_format = False if book.formats_known else None
+        elif (info := facts()) is not None:
             fact = info.get((r, c))
-            percent_format = bool(fact and fact.percent) and float(value_cell) <= 1.0
+            percent_format = bool(fact and fact.percent)
     parsed: Parsed = parse_value(value_cell, spec["kind"], choices=spec["choices"], low=spec["min"],
                                  high=spec["max"], unit=spec["unit"], percent_format=percent_format)
     cell["row"] = r + 1
@@ -1129,19 +1134,21 @@ def collect(
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
     items = [(path, display_name(path.relative_to(raw_dir).as_posix())) for path in workbooks]
-    iterator = read_files(items, ctx)
-    if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
-        from tqdm import tqdm
+    with read_files(items, ctx) as results:  # the workers start reading here
+        import pandas  # noqa: F401  (what the frames are made with: loaded while the workers read)
 
-        iterator = tqdm(iterator, total=len(items), desc=f"Đọc {period}", unit="tệp", disable=None)
-    for (path, rel), (record, found, cells) in zip(items, iterator, strict=True):
-        when = times.get(rel) or times.get(display_name(path.name))
-        record["time_source"] = "submissions.csv" if when else "mtime"
-        record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
-        records.append(record)
-        all_findings += found
-        for name, column in cells.items():
-            columns[name] += column
+        if (progress or (progress is None and len(workbooks) > 20)) and _may_be_terminal(sys.stderr):
+            from tqdm import tqdm
+
+            results = tqdm(results, total=len(items), desc=f"Đọc {period}", unit="tệp", disable=None)
+        for (path, rel), (record, found, cells) in zip(items, results, strict=True):
+            when = times.get(rel) or times.get(display_name(path.name))
+            record["time_source"] = "submissions.csv" if when else "mtime"
+            record["received_at"] = when or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+            records.append(record)
+            all_findings += found
+            for name, column in cells.items():
+                columns[name] += column
     values, cells, more, replaced_at = _settle(period, columns, records)
     del columns
     for item in all_findings:
@@ -1209,22 +1216,19 @@ def _second_try(item: tuple[Path, str]) -> dict | None:
 
 
 def read_files(items: list[tuple[Path, str]], ctx: _Context):
-    """:func:`_read_item` of each ``(path, source_file)``, yielded in the order of ``items``, read
-    by worker processes (:mod:`cchc_analysis.sandbox`): files are independent, so the results are
-    the same as reading them one after the other, and a file that exhausts or crashes its worker,
-    or overruns the time limit, costs that file only."""
+    """:func:`_read_item` of each ``(path, source_file)``, read by worker processes
+    (:class:`~cchc_analysis.sandbox.InWorkers`, which start reading at once): a context manager
+    whose iteration gives the results in the order of ``items``. Files are independent, so the
+    results are the same as reading them one after the other, and a file that exhausts or crashes
+    its worker, or overruns the time limit, costs that file only."""
     workers = pool_workers(len(items))
     if workers == 0:
-        for item in items:
-            yield _read_item(ctx, item)
-        return
-    from functools import partial
+        return contextlib.nullcontext(_read_item(ctx, item) for item in items)
+    from .sandbox import InWorkers
 
-    from .sandbox import map_in_workers
-
-    yield from map_in_workers(_read_item, items, context=ctx, workers=workers, memory_mb=ctx.limits.max_reader_mb,
-                              seconds=ctx.limits.max_read_seconds, failed=partial(_refused_item, ctx),
-                              retry=_second_try)
+    return InWorkers(_read_item, items, context=ctx, workers=workers, memory_mb=ctx.limits.max_reader_mb,
+                     seconds=ctx.limits.max_read_seconds, failed=functools.partial(_refused_item, ctx),
+                     retry=_second_try)
 
 
 def _settle(period: str, columns: dict[str, list], files: list[dict]) -> tuple[dict, dict, list[dict], set]:

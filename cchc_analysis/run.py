@@ -15,6 +15,7 @@ staging folder) — each notebook gets those of them its ``parameters`` cell dec
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -209,15 +210,15 @@ class _Job:
 
 
 def _execute(job: _Job) -> dict:
-    """Run one notebook with papermill; never raises: the result says what happened (``name,
-    executed, ok, seconds`` and, on failure, ``kind`` — ``cell`` for an error raised in a cell, else
-    the exception's class — ``ename, evalue`` and the failing ``cell, exec_count, source`` when
-    known)."""
+    """Run one notebook with papermill; never raises an :class:`Exception`: the result says what
+    happened (``name, executed, ok, seconds`` and, on failure, ``kind`` — ``cell`` for an error
+    raised in a cell, else the exception's class — ``ename, evalue`` and the failing ``cell,
+    exec_count, source`` when known)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.monotonic()
-    result = {"name": job.name, "executed": job.executed, "ok": True, "seconds": 0.0}
+    result = {"name": job.name, "executed": job.executed, "ok": True}
     try:
         papermill.execute_notebook(
             job.source, job.executed, parameters=job.parameters, kernel_name=job.kernel, cwd=job.cwd,
@@ -227,25 +228,49 @@ def _execute(job: _Job) -> dict:
         result.update(ok=False, kind="cell", cell=error.cell_index, exec_count=error.exec_count,
                       source=str(error.source or ""), ename=str(error.ename), evalue=str(error.evalue))
     except Exception as error:  # noqa: BLE001 - kernel missing, timeout, dead kernel: all reported
-        index, count, src = _running_cell(Path(job.executed))
-        result.update(ok=False, kind=type(error).__name__, cell=index, exec_count=count, source=src,
-                      ename=type(error).__name__, evalue=str(error))
+        result.update(_broken_off(job, error))
     result["seconds"] = time.monotonic() - t0
     return result
 
 
+def _broken_off(job: _Job, error: BaseException) -> dict:
+    """The failure of a notebook that stopped for another reason than an error in a cell."""
+    index, count, source = _running_cell(Path(job.executed))
+    return {"name": job.name, "executed": job.executed, "ok": False, "kind": type(error).__name__, "cell": index,
+            "exec_count": count, "source": source, "ename": type(error).__name__, "evalue": str(error)}
+
+
 def _execute_all(jobs: list[_Job], log: Callable[[str], None]) -> list[dict]:
-    """Execute the jobs one after the other (papermill changes the process's working directory
-    while a notebook runs), each in a fresh kernel papermill starts; stop at the first failure.
-    Results in job order."""
+    """Execute the jobs, each through papermill in a fresh kernel; log each result in job order and
+    stop at the first failure in that order. Results in job order, up to the first failure.
+
+    The notebooks are independent of one another (each reads the checked period; the workbook
+    notebook writes into the staging folder only), so as many run at once as there are cores, each
+    in a worker process of its own (papermill changes its process's working directory while a
+    notebook runs). Workers are spawned, not forked: a fresh interpreter on every platform. A job
+    is handed to a worker only when one is free: after a failure or Ctrl-C, only the notebooks
+    already running finish (the caller discards their outputs with the staging folder)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool  # (every command imports this module)
+
     results: list[dict] = []
-    for number, job in enumerate(jobs, start=1):
-        result = _execute(job)
-        results.append(result)
-        seconds = f"{result['seconds']:.1f}".replace(".", ",")
-        log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
-        if not result["ok"]:
-            break
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        waiting = list(jobs)
+        running = [pool.submit(_execute, waiting.pop(0)) for _ in range(workers)]
+        for number, job in enumerate(jobs, start=1):
+            try:
+                result = running.pop(0).result()
+            except BrokenProcessPool as error:  # its worker died (killed, out of memory)
+                result = {**_broken_off(job, error), "seconds": 0.0}
+            results.append(result)
+            seconds = f"{result['seconds']:.1f}".replace(".", ",")
+            log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
+            if not result["ok"]:
+                break
+            if waiting:  # the next notebook takes the place of this one
+                running.append(pool.submit(_execute, waiting.pop(0)))
     return results
 
 

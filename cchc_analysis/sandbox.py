@@ -54,41 +54,66 @@ def _start_worker(memory_mb: float, context) -> None:
         pass
 
 
-def _call(task: Callable, item, options: dict):
-    return task(_CONTEXT, item, **options)
+def _call(task: Callable, items: list, options: dict) -> list:
+    return [task(_CONTEXT, item, **options) for item in items]
 
 
-def map_in_workers(task: Callable, items: Iterable, *, context, workers: int, memory_mb: float, seconds: float,
-                   failed: Callable, retry: Callable | None = None) -> Iterator:
-    """``task(context, item)`` for each item, in ``workers`` worker processes, yielded in the
-    order of ``items``. ``task`` must be a module-level function; ``context`` reaches each worker
-    once. An item whose worker died yields ``retry(item)`` when given (a dict of keyword options
-    for a second try of ``task`` in a fresh worker, or None for no second try), else
-    ``failed(item, "crash")`` (also for a ``MemoryError`` the task raised); an item that overran ``seconds`` yields ``failed(item, "timeout")``."""
-    items = list(items)
-    pool = ProcessPool(max_workers=workers, initializer=_start_worker, initargs=(memory_mb, context))
-    try:
-        futures = [pool.schedule(_call, args=(task, item, {}), timeout=seconds) for item in items]
-        for item, future in zip(items, futures):
+#: items handed to a worker at once: a task costs a round trip between the processes (about a
+#: millisecond with pebble, as much as reading a small workbook), so files go in small batches
+MAX_BATCH = 16
+
+
+class InWorkers:
+    """``task(context, item)`` for each item, in ``workers`` worker processes; iterating gives the
+    results in the order of ``items``. The workers start at once (the caller may do other work
+    meanwhile, then iterate); use as a context manager, which stops the workers at the end, or when
+    the caller stops early (an error, Ctrl-C): no worker is left behind. ``task`` must be a
+    module-level function; ``context`` reaches each worker once.
+
+    Items go to the workers in batches (at most :data:`MAX_BATCH`, small enough that every worker
+    gets several). A batch whose worker died or overran ``seconds`` is not lost: each of its items
+    is tried again alone, so only the item that caused it fails: an item whose worker died yields
+    ``retry(item)`` when given (a dict of keyword options for one more try of ``task``, or None),
+    else ``failed(item, "crash")`` (also for a ``MemoryError`` the task raised); an item that
+    overran ``seconds`` alone yields ``failed(item, "timeout")``."""
+
+    def __init__(self, task: Callable, items: Iterable, *, context, workers: int, memory_mb: float, seconds: float,
+                 failed: Callable, retry: Callable | None = None):
+        self.task, self.seconds, self.failed, self.retry = task, seconds, failed, retry
+        items = list(items)
+        size = max(1, min(MAX_BATCH, len(items) // (4 * workers)))
+        self.batches = [items[at:at + size] for at in range(0, len(items), size)]
+        self.pool = ProcessPool(max_workers=workers, initializer=_start_worker, initargs=(memory_mb, context))
+        self.futures = [self.pool.schedule(_call, args=(task, batch, {}), timeout=seconds) for batch in self.batches]
+
+    def __iter__(self) -> Iterator:
+        for batch, future in zip(self.batches, self.futures):
             try:
-                yield future.result()
+                yield from future.result()
                 continue
-            except FutureTimeout:
-                yield failed(item, "timeout")
-                continue
-            except (ProcessExpired, MemoryError):  # died, or Python itself hit the memory cap
-                options = retry(item) if retry is not None else None
-            if options is None:
-                yield failed(item, "crash")
-                continue
-            second = pool.schedule(_call, args=(task, item, options), timeout=seconds)
-            try:
-                yield second.result()
-            except FutureTimeout:
-                yield failed(item, "timeout")
-            except (ProcessExpired, MemoryError):
-                yield failed(item, "crash")
-        pool.close()
-    finally:
-        pool.stop()  # a consumer that stopped early, or Ctrl-C: no worker is left behind
-        pool.join()
+            except (FutureTimeout, ProcessExpired, MemoryError):
+                pass  # one of the batch's items (at least) is to blame: each is tried alone
+            for item in batch:
+                outcome, result = self._alone(item, {})
+                if outcome == "crash" and self.retry is not None and (options := self.retry(item)) is not None:
+                    outcome, result = self._alone(item, options)
+                yield result if outcome == "ok" else self.failed(item, outcome)
+
+    def _alone(self, item, options: dict) -> tuple[str, object]:
+        future = self.pool.schedule(_call, args=(self.task, [item], options), timeout=self.seconds)
+        try:
+            return "ok", future.result()[0]
+        except FutureTimeout:
+            return "timeout", None
+        except (ProcessExpired, MemoryError):  # died, or Python itself hit the memory cap
+            return "crash", None
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.pool.join()
+
+    def __enter__(self) -> "InWorkers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

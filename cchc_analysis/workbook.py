@@ -37,6 +37,8 @@ Nothing here modifies the original file, and nothing here starts a process.
 from __future__ import annotations
 
 import io
+import itertools
+import operator
 import os
 import re
 import zipfile
@@ -44,6 +46,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from xml.parsers import expat
 
 import python_calamine as calamine
 from defusedxml import DefusedXmlException
@@ -56,10 +59,10 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _PERCENT_BUILTIN = {9, 10}
 #: members that are not XML (images and other media may legitimately carry anything)
 _MEDIA = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".wdp", ".jfif", ".bin")
-_CHUNK = 1 << 20
 #: the most characters a cell holds in Excel; longer text is not from a spreadsheet program
 _MAX_CELL_TEXT = 32_767
 _MAX_MERGED = 10_000
+_CHUNK = 1 << 20
 
 _PASSWORD = ("tệp được đặt mật khẩu (mã hóa) nên không đọc được; đề nghị đơn vị gỡ mật khẩu (mở tệp, Tệp > Thông tin > "
              "Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, xóa mật khẩu), lưu rồi gửi lại")
@@ -266,10 +269,9 @@ def check_package(data: bytes, limits: Limits) -> tuple[str, dict[str, bytes]]:
     members' bytes, each inflated once, within the budget; raise :class:`WorkbookError` to refuse."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise WorkbookError(f"tệp Excel bị hỏng hoặc bị cắt cụt ({error}); đề nghị gửi lại") from error
-    except (ValueError, EOFError, OSError, NotImplementedError) as error:
-        raise WorkbookError(f"không giải nén được tệp ({type(error).__name__}); đề nghị gửi lại") from error
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as error:
+        raise WorkbookError("tệp Excel bị hỏng hoặc bị cắt cụt (không đọc được mục lục của tệp nén); "
+                            "đề nghị gửi lại") from error
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         if len(infos) > limits.max_parts:
@@ -303,6 +305,8 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     chunks = []
     try:
         with archive.open(info) as stream:
+            # in bounded chunks: read() at once would inflate all a lying member holds before
+            # cutting it to its declared size
             while chunk := stream.read(_CHUNK):
                 chunks.append(chunk)
     except zipfile.BadZipFile as error:
@@ -385,29 +389,96 @@ def _xlsx_percent_styles(styles: bytes | None) -> set[int]:
     return found
 
 
-def _xlsx_cell_info(part: bytes, percent_styles: set[int], limits: Limits) -> dict[tuple[int, int], CellInfo]:
-    """The cells of a sheet part that carry a percent style or a formula, within the box."""
+class _BeyondTheBox(Exception):
+    """Raised by the sheet handler to stop parsing past the last row read."""
+
+
+def _refuse_declaration(*_args) -> None:
+    raise WorkbookError("bảng tính chứa khai báo DOCTYPE/ENTITY; nghi là tệp độc hại, không đọc")
+
+
+#: the element names of a worksheet that the cell pass looks at, in both namespaces of the format
+#: (transitional and strict) as expat reports them with namespace processing on, and without one
+_SHEET_TAGS = {f"{namespace}}}{local}": local
+               for namespace in ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                 "http://purl.oclc.org/ooxml/spreadsheetml/main")
+               for local in ("row", "c", "f", "v", "is")} | {local: local for local in ("row", "c", "f", "v", "is")}
+
+
+def _xlsx_cell_info(part: bytes, percent_styles: set[int], limits: Limits,
+                    formulas: bool = True) -> dict[tuple[int, int], CellInfo]:
+    """The cells of a sheet part that carry a percent style or (``formulas``) a formula, within
+    the box.
+
+    Parsed with the standard library's expat parser and a handler per element start and end (no
+    tree is built; without ``formulas``, element starts only); a DTD or an entity declaration
+    stops it (the package check refused them already)."""
     info: dict[tuple[int, int], CellInfo] = {}
-    for _event, element in SafeET.iterparse(io.BytesIO(part), events=("end",), forbid_dtd=True):
-        if _local(element.tag) != "c":
-            if _local(element.tag) == "row":
-                beyond = int(element.get("r", 0) or 0) > limits.max_rows
-                element.clear()
-                if beyond:
-                    break  # rows come in order: the rest is beyond the box
-            continue
-        match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", element.get("r", ""))
-        if match is None:
-            continue
-        r, c = int(match.group(2)) - 1, _column_index(match.group(1))
-        if r >= limits.max_rows or c >= limits.max_cols:
-            continue
-        percent = int(element.get("s", 0) or 0) in percent_styles
-        children = {_local(child.tag): child for child in element}
-        formula = "f" in children
-        if percent or formula:
-            cached = bool((children["v"].text or "").strip()) if "v" in children else "is" in children
-            info[(r, c)] = CellInfo(percent=percent, formula=formula, cached=cached)
+    percent = {str(index) for index in percent_styles}
+    tags = _SHEET_TAGS
+    cell: list | None = None  # [reference, percent, formula, cached] of the cell being read
+    in_value = False
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal cell, in_value
+        tag = tags.get(name)
+        if tag == "c":
+            cell = [attrs.get("r", ""), attrs.get("s") in percent, False, False]
+        elif tag == "row":
+            row = attrs.get("r", "")
+            if row.isdigit() and int(row) > limits.max_rows:
+                raise _BeyondTheBox  # rows come in order: the rest is beyond the box
+        elif cell is not None:
+            if tag == "f":
+                cell[2] = True
+            elif tag == "v":
+                in_value = True
+            elif tag == "is":
+                cell[3] = True
+
+    def text(data: str) -> None:
+        if in_value and cell is not None and data.strip():
+            cell[3] = True
+
+    def end(name: str) -> None:
+        nonlocal cell, in_value
+        tag = tags.get(name)
+        if tag == "v":
+            in_value = False
+        elif tag == "c" and cell is not None:
+            if cell[1] or cell[2]:
+                end_cell(cell)
+            cell = None
+
+    def percent_start(name: str, attrs: dict) -> None:
+        tag = tags.get(name)
+        if tag == "c":
+            if attrs.get("s") in percent:
+                end_cell([attrs.get("r", ""), True, False, True])
+        elif tag == "row":
+            row = attrs.get("r", "")
+            if row.isdigit() and int(row) > limits.max_rows:
+                raise _BeyondTheBox
+
+    def end_cell(found: list) -> None:
+        match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", found[0])
+        if match is not None:
+            r, c = int(match.group(2)) - 1, _column_index(match.group(1))
+            if r < limits.max_rows and c < limits.max_cols:
+                info[(r, c)] = CellInfo(percent=found[1], formula=found[2], cached=found[3])
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _refuse_declaration
+    parser.EntityDeclHandler = _refuse_declaration
+    if formulas:
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    else:  # percent styles only: a cell's start tag says it all
+        parser.StartElementHandler = percent_start
+    try:
+        parser.Parse(part, True)
+    except _BeyondTheBox:
+        pass
     return info
 
 
@@ -642,6 +713,18 @@ class Workbook:
         return SheetData(name, rows, merged, name in self._hidden, truncated, 0 if truncated else len(rows),
                          max(map(len, rows), default=0))
 
+    @cached_property
+    def may_hold_formulas(self) -> bool:
+        """False when no sheet of the package holds a formula (the usual case; an .xlsx only:
+        the other formats give every formula's value)."""
+        return self.kind == "xlsx" and any(b"<f" in data or b":f" in data for name, data in self._members.items()
+                                           if name.startswith("xl/worksheets/"))
+
+    @property
+    def formats_known(self) -> bool:
+        """Whether number formats can be read for this workbook's kind (not for .xlsb)."""
+        return self.kind != "xlsb"
+
     def cell_info(self, sheet: str) -> dict[tuple[int, int], CellInfo] | None:
         """What the format says of a sheet's cells (percent number formats, formulas), keyed by
         0-based (row, col); cells it says nothing of are left out. None where the format cannot
@@ -658,11 +741,11 @@ class Workbook:
         try:
             if self.kind == "xls":
                 return self._xls_cell_info.get(sheet, {})
+            if not self._percent_styles and not self.may_hold_formulas:
+                return {}  # no percent format and no formula anywhere: nothing to say
             part = self._sheet_parts.get(sheet)
             data = self._members.get(part, b"") if part else b""
-            if not self._percent_styles and b"<f" not in data and b":f" not in data:
-                return {}  # no percent format anywhere and no formula in this sheet: nothing to say
-            return _xlsx_cell_info(data, self._percent_styles, self.limits)
+            return _xlsx_cell_info(data, self._percent_styles, self.limits, formulas=self.may_hold_formulas)
         except Exception:  # a format part that cannot be followed: formats unknown for this sheet
             return None
 
@@ -701,6 +784,9 @@ class Workbook:
 
 def _cut_long_texts(rows: list[list]) -> None:
     """Cut texts longer than a spreadsheet cell holds (they come from no spreadsheet program)."""
+    # the longest value first, at C speed (``length_hint`` is a text's length, 0 for a number)
+    if max(map(operator.length_hint, itertools.chain.from_iterable(rows)), default=0) <= _MAX_CELL_TEXT:
+        return
     for row in rows:
         for i, value in enumerate(row):
             if value.__class__ is str and len(value) > _MAX_CELL_TEXT:

@@ -495,7 +495,8 @@ def ctx():
 def read_one(path: Path, name: str, ctx) -> FileResult:
     """One file read as a folder is read: in a worker process with its memory cap and time limit
     (a hostile file may abort the process that parses it: never this test process)."""
-    record, findings, columns = next(read_files([(path, name)], ctx))
+    with read_files([(path, name)], ctx) as results:
+        record, findings, columns = next(iter(results))
     cells = [dict(zip(columns, values)) for values in zip(*columns.values())]
     return FileResult(cells=cells, findings=findings, record=record)
 
@@ -677,14 +678,16 @@ def test_a_file_that_crashes_or_exhausts_the_reader_costs_that_file_only(hostile
     """Workbooks are read in memory-capped worker processes: after a file that aborts its worker
     (the DIMENSIONS bomb) or overruns the time allowed, the next file is read as usual."""
     items = [(hostile / "kich thuoc.xls", "kich thuoc.xls"), (hostile / GOOD, GOOD)]
-    crashed, good = read_files(items, ctx)
+    with read_files(items, ctx) as results:
+        crashed, good = results
     assert "bộ nhớ" in crashed[1][0]["message"] and crashed[0]["status"] == "unreadable"
     assert good[0]["status"] == "ok"
     # 65 536 x 256 cells: about 1 GB for the reader; allowed 0.2 s, it is stopped
     (tmp_path / "goc.xls").write_bytes(ole(biff(table() + [[None]] * 65_000 + [[None] * 255 + [1]])))
     slow = make_context(PERIOD, load_catalogue(2021), load_units(),
                         {"limits": {"max_read_seconds": 0.2, "max_reader_mb": 4096}})
-    stopped, good = read_files([(tmp_path / "goc.xls", "goc.xls"), (hostile / GOOD, GOOD)], slow)
+    with read_files([(tmp_path / "goc.xls", "goc.xls"), (hostile / GOOD, GOOD)], slow) as results:
+        stopped, good = results
     assert "quá 0.2 giây" in stopped[1][0]["message"]
     assert good[0]["status"] == "ok"
 
@@ -722,8 +725,9 @@ def test_wrong_period_is_not_mixed_in(hostile):
 
 def test_original_files_are_never_modified(hostile, ctx):
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hostile.iterdir()}
-    for _ in read_files([(hostile / name, name) for name in before], ctx):
-        pass
+    with read_files([(hostile / name, name) for name in before], ctx) as results:
+        for _ in results:
+            pass
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hostile.iterdir()} == before
 
 

@@ -271,142 +271,74 @@ def test_missing_kernel_is_named_and_old_reports_kept(ran, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# kernels started ahead of their notebooks
+# how the notebooks are executed (tiny notebooks written here, real kernels)
 
 
-class _FakeKernels:
-    """Stands in for R._KernelsAhead: records what is asked of it."""
-
-    def __init__(self, events):
-        self.events = events
-
-    def start(self, job):
-        self.events.append(("start", job.name))
-        return f"kernel of {job.name}"
-
-    def stop(self, kernel):
-        self.events.append(("stop", kernel))
-
-    def close(self):
-        self.events.append(("close",))
-
-
-def _jobs(*names):
-    return [R._Job(n, f"{n}.ipynb", f"out/{n}.ipynb", {}, "python3", ".", 60) for n in names]
-
-
-@pytest.mark.parametrize("failing", [None, "b"])
-def test_each_kernel_starts_while_the_notebook_before_it_runs(monkeypatch, failing):
-    events = []
-
-    def execute(job, kernel=None):
-        events.append(("run", job.name, kernel))
-        return {"name": job.name, "executed": job.executed, "ok": job.name != failing, "seconds": 1.0}
-
-    monkeypatch.setattr(R, "_execute", execute)
-    results = R._execute_all(_jobs("a", "b", "c"), lambda m: None, _FakeKernels(events))
-    head = [("start", "a"), ("start", "b"), ("run", "a", "kernel of a"), ("stop", "kernel of a"),
-            ("start", "c"), ("run", "b", "kernel of b"), ("stop", "kernel of b")]
-    if failing is None:
-        assert events == head + [("run", "c", "kernel of c"), ("stop", "kernel of c"), ("stop", None), ("close",)]
-        assert [r["name"] for r in results] == ["a", "b", "c"]
-    else:  # c's kernel, started while b ran, is ended unused
-        assert events == head + [("stop", "kernel of c"), ("close",)]
-        assert [r["ok"] for r in results] == [True, False]
-
-
-def test_ctrl_c_while_a_kernel_starts_leaves_none_running(monkeypatch):
-    events = []
-
-    class Interrupted(_FakeKernels):
-        def start(self, job):
-            if job.name == "b":
-                raise KeyboardInterrupt
-            return super().start(job)
-
-    monkeypatch.setattr(R, "_execute", lambda job, kernel=None: pytest.fail("nothing runs"))
-    with pytest.raises(KeyboardInterrupt):
-        R._execute_all(_jobs("a", "b"), lambda m: None, Interrupted(events))
-    assert events == [("start", "a"), ("stop", "kernel of a"), ("stop", None), ("close",)]
-
-
-def test_a_first_kernel_that_could_not_start_is_left_to_papermill(monkeypatch):
-    events = []
-
-    def execute(job, kernel=None):
-        events.append(("run", job.name, kernel))
-        return {"name": job.name, "executed": job.executed, "ok": True, "seconds": 1.0}
-
-    monkeypatch.setattr(R, "_execute", execute)
-    R._execute_all(_jobs("a"), lambda m: None, _FakeKernels(events), first=None)
-    assert events == [("run", "a", None), ("stop", None), ("stop", None), ("close",)]
-
-
-def test_a_kernel_started_ahead_runs_its_notebook_in_its_folder(tmp_path, capfd):
-    work = tmp_path / "work"
-    work.mkdir()
+def _job(folder: Path, name: str, *cells: str, cwd: Path | None = None, parameters: dict | None = None) -> R._Job:
+    """A notebook of a ``parameters`` cell (``x = 0``) and ``cells``, as a job of the run."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("import os, sys\nprint(os.getcwd())\n"
-                                          "print(x, [a for a in sys.argv if 'hist_file' in a])")]
-    source = tmp_path / "probe.ipynb"
+    nb.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                *(nbformat.v4.new_code_cell(cell) for cell in cells)]
+    source = folder / name
     nbformat.write(nb, source)
-    job = R._Job("probe.ipynb", str(source), str(tmp_path / "probe.out.ipynb"), {"x": 7}, "python3", str(work), 60)
-    kernels = R._KernelsAhead()
-    kernel = kernels.start(job)
-    assert kernel is not None and kernel.has_kernel
-    try:
-        result = R._execute(job, kernel)
-    finally:
-        kernels.stop(kernel)
-        kernels.close()
-    assert result["ok"], result
-    executed = nbformat.read(tmp_path / "probe.out.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
-    assert printed == f"{work}\n7 ['--HistoryManager.hist_file=:memory:']\n"
-    from nbclient.util import run_sync
-
-    assert not run_sync(kernel.is_alive)()
-    if R.os.name == "posix":
-        assert kernel.transport == "ipc"
-        assert "without encryption" not in capfd.readouterr().err
-        assert Path(kernel.ip).parent.name.startswith("cchc-kernels-")
-        assert not Path(kernel.ip).parent.exists() and kernels._folder is None  # the sockets' folder is gone
+    return R._Job(name, str(source), str(folder / f"out-{name}"), parameters or {}, "python3", str(cwd or folder), 60)
 
 
-def test_iri_grammar_waits_until_an_iri_is_checked():
-    """nbformat (through jsonschema) would build rfc3987_syntax's grammar (~1 s) at import; run.py
-    puts a stand-in in its place that loads the real module on first use, with the same answers."""
-    import importlib.util
-    import subprocess
-    import sys
+def _printed(job: R._Job) -> str:
+    executed = nbformat.read(job.executed, as_version=4)
+    return "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
 
-    if importlib.util.find_spec("rfc3987_syntax") is None:
-        pytest.skip("rfc3987_syntax is not installed: nothing to defer")
-    probe = (
-        "import sys\n"
-        "from cchc_analysis.run import _defer_iri_grammar\n"
-        "_defer_iri_grammar()\n"
-        "import nbformat, jsonschema\n"
-        "nbformat.validate(nbformat.v4.new_notebook())\n"
-        "print(sys.modules['rfc3987_syntax'].__doc__.startswith('stand-in'))\n"
-        "checker = jsonschema.FormatChecker()\n"
-        "print(checker.conforms('http://example.com/đường/ä', 'iri'), checker.conforms('có dấu cách', 'iri'))\n"
-        "print(sys.modules['rfc3987_syntax'].__doc__ is None or not sys.modules['rfc3987_syntax'].__doc__.startswith('stand-in'))\n"
-    )
-    submodule = (
-        "import importlib, importlib.util, sys\n"
-        "from cchc_analysis.run import _defer_iri_grammar\n"
-        "_defer_iri_grammar()\n"
-        "print(importlib.util.find_spec('rfc3987_syntax').origin.endswith('__init__.py'))\n"
-        "import rfc3987_syntax.utils\n"
-        "print('rfc3987_syntax.utils' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", submodule], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["True", "True"]
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["True", "True", "False", "True"]
+
+def test_notebooks_run_in_the_run_folder_with_their_parameters_logged_in_order(tmp_path):
+    work = tmp_path / "staging"
+    work.mkdir()
+    jobs = [_job(tmp_path, "a.ipynb", "import os, time\ntime.sleep(2)\nprint(os.getcwd(), x)", cwd=work,
+                 parameters={"x": 7}),
+            _job(tmp_path, "b.ipynb", "import os\nprint(os.getcwd(), x)", cwd=work, parameters={"x": "bảy"})]
+    messages: list[str] = []
+    results = R._execute_all(jobs, messages.append)
+    assert [r["ok"] for r in results] == [True, True]
+    # b ends first on two cores, yet a is reported first: the log follows the run's order
+    assert len(messages) == 2
+    assert re.fullmatch(r"\[1/2\] a\.ipynb: xong \(\d+,\d giây\)", messages[0])
+    assert re.fullmatch(r"\[2/2\] b\.ipynb: xong \(\d+,\d giây\)", messages[1])
+    assert _printed(jobs[0]) == f"{work} 7\n" and _printed(jobs[1]) == f"{work} bảy\n"
+    recorded = nbformat.read(jobs[0].executed, as_version=4).metadata["papermill"]["parameters"]
+    assert recorded == {"x": 7}
+
+
+@pytest.mark.skipif((R.os.cpu_count() or 1) < 2, reason="one core: the notebooks run one after the other")
+def test_independent_notebooks_run_side_by_side(tmp_path):
+    jobs = [_job(tmp_path, f"{name}.ipynb", "import time\ntime.sleep(3)") for name in "ab"]
+    assert [r["ok"] for r in R._execute_all(jobs, lambda m: None)] == [True, True]
+    (a_start, a_end), (b_start, b_end) = [
+        (cell.metadata["papermill"]["start_time"], cell.metadata["papermill"]["end_time"])
+        for cell in (nbformat.read(job.executed, as_version=4).cells[-1] for job in jobs)]
+    assert a_start < b_end and b_start < a_end  # the two sleeps overlapped
+
+
+def test_the_run_stops_at_the_first_failing_notebook(tmp_path):
+    jobs = [_job(tmp_path, "a.ipynb", "import time\ntime.sleep(2)"),
+            _job(tmp_path, "b.ipynb", "raise ValueError('Kỳ không hợp lệ')"),
+            _job(tmp_path, "c.ipynb", "print('c')")]
+    messages: list[str] = []
+    results = R._execute_all(jobs, messages.append)
+    assert [m.split(" (")[0] for m in messages] == ["[1/3] a.ipynb: xong", "[2/3] b.ipynb: LỖI"]
+    assert [r["name"] for r in results] == ["a.ipynb", "b.ipynb"]
+    failed = results[1]
+    assert (failed["ok"], failed["kind"], failed["cell"]) == (False, "cell", 1)
+    assert (failed["ename"], failed["evalue"]) == ("ValueError", "Kỳ không hợp lệ")
+    assert "raise ValueError" in failed["source"]
+
+
+def test_a_notebook_whose_process_dies_is_a_failure_not_a_crash(tmp_path):
+    """The kernel kills the worker process running its notebook (as the out-of-memory killer
+    would): that notebook fails, with a reason, and the run goes on to report it."""
+    jobs = [_job(tmp_path, "a.ipynb", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")]
+    [result] = R._execute_all(jobs, lambda m: None)
+    assert (result["ok"], result["kind"]) == (False, "BrokenProcessPool")
+    assert result["evalue"]
 
 
 # --------------------------------------------------------------------------------------------

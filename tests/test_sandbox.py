@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from cchc_analysis.sandbox import map_in_workers
+from cchc_analysis.sandbox import InWorkers
 
 
 def failed(item, why):
@@ -16,7 +16,8 @@ def failed(item, why):
 def run(task, items, **options):
     settings = dict(context={"factor": 10}, workers=2, memory_mb=256, seconds=5, failed=failed)
     settings.update(options)
-    return list(map_in_workers(task, items, **settings))
+    with InWorkers(task, items, **settings) as results:
+        return list(results)
 
 
 def square(context, item):
