@@ -46,6 +46,10 @@ CHECKS: dict[str, tuple[str, str]] = {
     "non-owner-value": ("info", "Số liệu lấy từ đơn vị không phụ trách"),
     "unresolved-value": ("warning", "Không xác định được số liệu tổng hợp"),
     "submission-time": ("warning", "Thời điểm nhận tệp không đọc được"),
+    "file-name": ("info", "Tên tệp có ký tự không đọc được"),
+    # the narrative (Phụ lục I): the heading id in the ``indicator`` column
+    "missing-section": ("warning", "Báo cáo thiếu mục theo đề cương Phụ lục I"),
+    "unknown-section": ("warning", "Nội dung ngoài đề cương Phụ lục I"),
 }
 
 

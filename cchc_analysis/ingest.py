@@ -1134,6 +1134,11 @@ def collect(
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
     items = [(path, display_name(path.relative_to(raw_dir).as_posix())) for path in workbooks]
+    for path, shown in items:
+        if shown != path.relative_to(raw_dir).as_posix():
+            all_findings.append(F.make(
+                "file-name", f"tên tệp có byte không phải UTF-8 (tệp nén trên Windows rồi giải nén) hoặc ký tự ẩn; "
+                f"được hiển thị là '{shown}'. Nên đổi tên tệp cho dễ tra cứu.", period=period, source_file=shown))
     with read_files(items, ctx) as results:  # the workers start reading here
         import pandas  # noqa: F401  (what the frames are made with: loaded while the workers read)
 
