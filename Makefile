@@ -7,7 +7,7 @@ ROOT   ?= .
 PERIOD ?= 2021-H1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test check run benchmark clean
+.PHONY: help install demo lab test check run benchmark clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,14 @@ install: $(STAMP) ## create .venv and install the package with its test tools
 
 demo: $(STAMP) ## make a sample workspace in ./demo and run every period of it
 	$(BIN)/cchc demo --root demo
+
+# `make lab` opens the demo; `make lab ROOT=/srv/cchc` another workspace (the notebooks find it
+# through CCHC_ROOT, see README "Notebooks"); LAB_ARGS go to jupyter lab (e.g. --no-browser)
+LAB_ROOT := $(if $(filter file,$(origin ROOT)),demo,$(ROOT))
+
+lab: $(STAMP) ## JupyterLab on notebooks/ with the demo as workspace (make demo first; or ROOT=DIR)
+	@test -d "$(LAB_ROOT)/data" || { echo "Chưa có thư mục làm việc $(LAB_ROOT)/data: chạy make demo trước, hoặc make lab ROOT=<thư mục làm việc>." >&2; exit 2; }
+	CCHC_ROOT="$(abspath $(LAB_ROOT))" $(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest -q

@@ -9,19 +9,24 @@
 A writer that fails, or a run killed before the rename, leaves the previous file or folder as it
 was. Swapping a folder takes two renames (the old folder aside, the new one in): a run killed
 between the two leaves the previous folder beside the target as ``.<name>.old-<pid>``, and the
-next :func:`staging_folder` for the same target puts it back first. What killed runs left beside
-a target (staging folders, temporary files, set-aside old folders) is removed by the next call
-for that target: staging folders and temporary files only when an hour old, since another run may
-be writing them (the period lock keeps two runs of one period apart, not every caller).
+next :func:`staging_folder` for the same target puts it back first (a ``SIGTERM`` or Ctrl-C that
+the command handles waits until both renames are done, :func:`cchc_analysis.failures.signals_held`).
+What killed runs left beside a target (staging folders, temporary files, set-aside old folders) is
+removed by the next call for that target: staging folders and temporary files only when an hour
+old, since another run may be writing them (the period lock keeps two runs of one period apart,
+not every caller). The holder of a period's lock removes them at once, whatever their age
+(:func:`clear_leftovers`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 #: a staging folder or temporary file untouched this long (seconds) belongs to a killed run
@@ -31,11 +36,36 @@ _OLD = "old-"
 _TEMP_SUFFIX = ".tmp"
 
 
+#: the workspaces whose period lock this process holds (:func:`workspace_held`): a write below
+#: one of them never creates it again, so a workspace deleted, renamed or unmounted mid-run is an
+#: error (``ENOENT``), not a new empty workspace where the old one was
+_HELD_ROOTS: list[Path] = []
+
+
+@contextmanager
+def workspace_held(root: Path | str):
+    """While the block runs, writes below ``root`` need ``root`` to exist (see :data:`_HELD_ROOTS`)."""
+    root = Path(root)
+    _HELD_ROOTS.append(root)
+    try:
+        yield root
+    finally:
+        _HELD_ROOTS.remove(root)
+
+
+def _make_parent(path: Path) -> None:
+    """``path``'s folder, made where missing, but never a held workspace that has vanished."""
+    for root in _HELD_ROOTS:
+        if root in path.parents and not root.is_dir():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(root))
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def write_file(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Run ``write(temporary_path)``, then put that file in place of ``path``. When ``write``
     raises, the temporary file is removed and ``path`` is as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     _sweep(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
@@ -71,7 +101,7 @@ def staging_folder(target: Path | str) -> Path:
     the previous ``target`` that a run killed mid-swap left aside, and removes what killed runs
     left beside it."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(target)
     _recover(target)
     _sweep(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
@@ -94,9 +124,38 @@ def swap_in(staging: Path | str, target: Path | str) -> None:
         return
     old = target.with_name(f".{target.name}.{_OLD}{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
-    os.replace(staging, target)  # killed before this line: the next staging_folder() puts ``old`` back
+    from .failures import signals_held
+
+    with signals_held():  # a handled SIGTERM/Ctrl-C lands after both renames, not between them
+        os.replace(target, old)
+        os.replace(staging, target)  # killed before this line: the next staging_folder() puts ``old`` back
     shutil.rmtree(old, ignore_errors=True)
+
+
+def clear_leftovers(target: Path | str) -> list[Path]:
+    """Remove now, whatever their age, what killed writes of ``target`` left beside it: staging
+    folders, temporary files, and a previous ``target`` a killed swap set aside (put back first
+    when ``target`` is missing). For a caller that knows no other writer of ``target`` is at
+    work: the holder of the period's lock. Returns what was removed (what could not be removed is
+    left for the next call)."""
+    target = Path(target)
+    removed = _recover(target)
+    for leftover in _leftovers(target):
+        if leftover.name.startswith(f".{target.name}.{_OLD}"):
+            continue
+        is_dir = leftover.is_dir() and not leftover.is_symlink()
+        if not (is_dir or leftover.name.endswith(_TEMP_SUFFIX)):
+            continue  # not ours (the period's lock file is ``.<period>.lock``)
+        if is_dir:
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+        if not os.path.lexists(leftover):
+            removed.append(leftover)
+    return removed
 
 
 def _leftovers(target: Path) -> list[Path]:
@@ -108,18 +167,19 @@ def _leftovers(target: Path) -> list[Path]:
         return []
 
 
-def _recover(target: Path) -> None:
+def _recover(target: Path) -> list[Path]:
     """Where ``target`` is missing but a killed swap set it aside, put it back; remove the
-    set-aside folders that are no longer needed."""
+    set-aside folders that are no longer needed (returned)."""
     olds = [p for p in _leftovers(target) if p.name.startswith(f".{target.name}.{_OLD}") and p.is_dir()]
     if not olds:
-        return
+        return []
     if not os.path.lexists(target):
         newest = max(olds, key=_mtime)
         os.replace(newest, target)
         olds.remove(newest)
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
+    return [old for old in olds if not os.path.lexists(old)]
 
 
 def _sweep(target: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -227,3 +228,153 @@ def catalogue_frame(records: list[dict]) -> "pd.DataFrame":
 def value_rows(catalogue: "pd.DataFrame") -> "pd.DataFrame":
     """The catalogue rows that carry a value (every kind but ``group``)."""
     return catalogue[catalogue["kind"] != "group"]
+
+
+# --------------------------------------------------------------------------------------------
+# the narrative outline (Phụ lục I)
+
+NARRATIVE_COLUMNS = ["id", "part", "number", "title", "aliases", "section", "units", "sentences"]
+NARRATIVE_PARTS = ("I", "II", "III")
+#: ``units`` of a heading: blank = the owners of its ``section`` (indicators.csv), ``*`` = every
+#: registered unit, ``-`` = nobody (a part or a group heading, written through its sub-headings)
+ALL_UNITS, NO_UNITS = "*", "-"
+_SENTENCE_TOKEN = re.compile(r"\{([^{}]*)\}")
+
+
+def narrative_file(year: int, root: Path | None = None) -> Path:
+    """The ``narrative.csv`` in force for ``year``: the workspace's ``catalogue/<year>/`` copy,
+    else the package's, from the newest catalogue folder not after ``year`` that has one (a
+    workspace may give a new year its own indicators.csv and keep the outline)."""
+    years = available_years(root)
+    eligible = [y for y in years if y <= int(year)] or years[:1]
+    for chosen in reversed(eligible):
+        for folder in ([Path(root) / "catalogue"] if root is not None else []) + [CATALOGUE_DIR]:
+            path = folder / str(chosen) / "narrative.csv"
+            if path.is_file():
+                return path
+    raise CatalogueError("Không tìm thấy đề cương báo cáo Phụ lục I (narrative.csv) trong danh mục.")
+
+
+def sentence_tokens(template: str) -> list[str]:
+    """The ``{...}`` tokens of a sentence template, in order (``year``, ``period``, an indicator
+    id ``1.1.1``, a rate ``1.1.2/1.1.1``, a comparison ``~1.1.2``)."""
+    return _SENTENCE_TOKEN.findall(str(template or ""))
+
+
+def token_indicators(token: str) -> list[str]:
+    """The indicator ids a sentence token names (none for ``year`` and ``period``)."""
+    if token in ("year", "period"):
+        return []
+    return [part for part in token.lstrip("~").split("/")]
+
+
+def validate_narrative(rows: list[dict], indicators: list[dict], unit_codes: list[str],
+                       source: str = "narrative.csv") -> list[str]:
+    """Every problem of a narrative outline, one Vietnamese line each (empty when sound)."""
+    if rows:
+        missing = [c for c in NARRATIVE_COLUMNS if c != "sentences" and c not in rows[0]]
+        if missing:
+            return [f"{source}: thiếu cột {', '.join(missing)}."]
+    problems: list[str] = []
+    kinds = {row["id"]: row["kind"] for row in indicators}
+    ids = {row.get("id", "") for row in rows}
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        hid, part = row.get("id", ""), row.get("part", "")
+        where = f"{source} dòng {number} (mục '{hid}')"
+        if not hid:
+            problems.append(f"{source} dòng {number}: thiếu mã mục (id).")
+            continue
+        if hid in seen:
+            problems.append(f"{where}: mã mục bị trùng.")
+        seen.add(hid)
+        if part not in NARRATIVE_PARTS:
+            problems.append(f"{where}: phần '{part}' không hợp lệ (dùng một trong: {', '.join(NARRATIVE_PARTS)}).")
+        elif hid != part and not hid.startswith(part + "."):
+            problems.append(f"{where}: mã mục phải bắt đầu bằng phần '{part}.'.")
+        elif hid != part and row.get("number") and hid != f"{part}.{row['number']}":
+            problems.append(f"{where}: số thứ tự '{row['number']}' không khớp mã mục (cần '{hid[len(part) + 1:]}').")
+        parent = hid.rpartition(".")[0]
+        if "." in hid and parent not in ids:
+            problems.append(f"{where}: mục cha '{parent}' không có trong đề cương.")
+        if not row.get("title"):
+            problems.append(f"{where}: thiếu tên mục (title).")
+        section = row.get("section", "")
+        if section and section not in kinds:
+            problems.append(f"{where}: mục '{section}' của Phụ lục II không có trong danh mục chỉ tiêu.")
+        units = row.get("units", "")
+        if units not in ("", ALL_UNITS, NO_UNITS):
+            for code in filter(None, (u.strip() for u in units.split(";"))):
+                if code not in unit_codes:
+                    problems.append(f"{where}: đơn vị '{code}' không có trong danh sách đơn vị.")
+        for clause in _clauses(row.get("sentences", "")):
+            if clause.count("{") != clause.count("}"):
+                problems.append(f"{where}: câu mẫu '{clause[:60]}' thiếu dấu ngoặc {{ hoặc }}.")
+            for token in sentence_tokens(clause):
+                for indicator in token_indicators(token):
+                    if indicator not in kinds:
+                        problems.append(f"{where}: câu mẫu nhắc chỉ tiêu '{indicator}' không có trong danh mục.")
+                    elif kinds[indicator] == "group":
+                        problems.append(f"{where}: câu mẫu nhắc nhóm chỉ tiêu '{indicator}', nhóm không có số liệu.")
+    return problems
+
+
+def _clauses(text: str) -> list[str]:
+    """The sentences of a template cell (separated by ``|``)."""
+    return [c.strip() for c in str(text or "").split("|") if c.strip()]
+
+
+def narrative_records(year: int = 2021, root: Path | None = None) -> list[dict]:
+    """The Phụ lục I outline in force for ``year``, validated, in the letter's order.
+
+    Each row: ``id, part, number, title, aliases`` (list), ``section`` (the Phụ lục II section it
+    reports on, or ''), ``units`` (the unit codes expected to write it, in registry order:
+    resolved from the ``units`` column, blank meaning the owners of ``section``),
+    ``sentences`` (list of templates), ``parent`` ('' for a part), ``depth`` (0 for a part, 1
+    for a heading, 2 for a sub-heading) and ``order``.
+    """
+    path = narrative_file(year, root)
+    rows = [{column: row.get(column) or "" for column in NARRATIVE_COLUMNS} | {k: v for k, v in row.items()}
+            for row in _read_csv(path)]
+    indicators = catalogue_records(year, root)
+    codes = [u["code"] for u in unit_records(root)]
+    problems = validate_narrative(rows, indicators, codes, source=f"{path.parent.name}/{path.name}")
+    if problems:
+        raise CatalogueError("\n".join(problems))
+    records = []
+    for order, row in enumerate(rows):
+        rule = row["units"].strip()
+        if rule == ALL_UNITS:
+            units = list(codes)
+        elif rule == NO_UNITS:
+            units = []
+        elif rule:
+            wanted = {u.strip() for u in rule.split(";")}
+            units = [c for c in codes if c in wanted]
+        else:
+            section = row["section"]
+            owners = {r["owner"] for r in indicators if r["kind"] != "group" and r["owner"]
+                      and (r["id"] == section or r["id"].startswith(section + "."))} if section else set()
+            units = [c for c in codes if c in owners]
+        hid = row["id"]
+        records.append({
+            "id": hid, "part": row["part"], "number": row["number"], "title": row["title"],
+            "aliases": [a.strip() for a in row["aliases"].split("|") if a.strip()],
+            "section": row["section"], "units": units, "sentences": _clauses(row["sentences"]),
+            "parent": "" if hid == row["part"] else hid.rpartition(".")[0],
+            "depth": hid.count("."), "order": order,
+        })
+    return records
+
+
+def load_narrative(year: int = 2021, root: Path | None = None) -> "pd.DataFrame":
+    """:func:`narrative_records` as a frame: ``id, part, number, title, aliases, section, units,
+    parent, depth, order`` (``aliases`` joined with ``|``, ``units`` with ``;``)."""
+    import pandas as pd
+
+    records = narrative_records(year, root)
+    frame = pd.DataFrame(records, columns=["id", "part", "number", "title", "aliases", "section", "units", "parent",
+                                           "depth", "order"])
+    frame["aliases"] = frame["aliases"].map("|".join)
+    frame["units"] = frame["units"].map(";".join)
+    return frame

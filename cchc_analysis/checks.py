@@ -377,8 +377,8 @@ def _report_findings(ctx: _Ctx, timeliness: pd.DataFrame) -> list[dict]:
         if not row.reported:
             owed = ctx.expected[ctx.expected["unit"] == row.unit]
             sections = ", ".join(sorted(owed["section"].unique(), key=_natural))
-            unusable = ctx.files[(ctx.files["unit"] == row.unit) & (ctx.files["status"] != "ok")] \
-                if len(ctx.files) else ctx.files
+            unusable = ctx.files[(ctx.files["unit"] == row.unit) & ~ctx.files["status"].isin(["ok", "narrative"])] \
+                if len(ctx.files) else ctx.files  # (a Word report without a table is not a Phụ lục II)
             extra = ""
             if len(unusable):
                 listed = "; ".join(f"'{f.source_file}' ({_STATUS_WORDS.get(f.status, f.status)})"

@@ -10,7 +10,8 @@ from .periods import Period
 
 
 def run_demo(root: Path, log: Callable[[str], None] = print) -> Path:
-    """Write the sample workbooks (:func:`cchc_analysis.samples.make_sample`) under
+    """Write the sample workbooks (:func:`cchc_analysis.samples.make_sample`) and the
+    departments' Word reports (:func:`cchc_analysis.sample_reports.make_documents`) under
     ``root/data/raw/`` and run every sample period, oldest first, so each one is compared with
     the periods before it; return the newest period's ``summary.html``."""
     from .run import run_period
@@ -20,6 +21,9 @@ def run_demo(root: Path, log: Callable[[str], None] = print) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     log(f"Tạo bộ số liệu mẫu trong {root / 'data' / 'raw'}…")
     manifest = make_sample(root)
+    from .sample_reports import make_documents
+
+    make_documents(root, manifest)  # and each department's Phụ lục I report (Word)
     periods = sorted(manifest["periods"], key=lambda p: (Period.parse(p).end, Period.parse(p).start))
     summary = None
     for period in periods:

@@ -44,7 +44,7 @@ import pandas as pd
 
 from . import findings as F
 from .catalogue import CatalogueError, load_catalogue, load_units
-from .config import CATALOGUE_DIR, load_settings
+from .config import CATALOGUE_DIR, CLOSED_FOLDER, CLOSED_MANIFEST, load_settings
 from .periods import KIND_LABELS, Period, PeriodError
 from .text import nfc
 
@@ -239,7 +239,8 @@ def load_history(processed_root: Path, exclude: str | None = None) -> pd.DataFra
     """Every ``<processed_root>/<period>/consolidated.parquet``, concatenated.
 
     Folders whose name is not a period id (``2021-H1``, ``2020``, ...) are ignored, as are
-    periods without a consolidated file. ``exclude`` (a period id) leaves that period out, so the
+    periods without a consolidated file. A signed-off period (``closed.json``) is read from its
+    closed copy (``closed/consolidated.parquet``): later periods compare with what was sent. ``exclude`` (a period id) leaves that period out, so the
     period being re-run is never its own history. Columns ``period`` (the folder's id),
     ``indicator``, ``value`` (float), ``units``; sorted by period end and catalogue id order of the
     files. Empty frame with those columns when there is no history.
@@ -256,6 +257,8 @@ def load_history(processed_root: Path, exclude: str | None = None) -> pd.DataFra
             if found is None or found.id != folder.name or found.id == skip:
                 continue
             path = folder / CONSOLIDATED_FILE
+            if (folder / CLOSED_MANIFEST).is_file() and (folder / CLOSED_FOLDER / CONSOLIDATED_FILE).is_file():
+                path = folder / CLOSED_FOLDER / CONSOLIDATED_FILE  # a signed-off period: the values as sent
             if path.is_file():
                 folders.append((found, path))
         for found, path in sorted(folders, key=lambda item: (item[0].end, item[0].start)):

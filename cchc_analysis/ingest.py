@@ -3,7 +3,10 @@
 For every workbook under ``data/raw/<period>/`` this module finds the Phụ lục II table (by its
 header, on whichever sheet holds it), recognises the reporting unit and the period the file
 claims, maps each row to an indicator id, and parses each value by the indicator's kind. Nothing
-in a file is executed; a file that cannot be read becomes a finding and the run goes on.
+in a file is executed; a file that cannot be read becomes a finding and the run goes on. The
+departments' Word reports (Phụ lục I) in the same folder are read by :mod:`cchc_analysis.narrative`
+(their paragraphs by heading; a Phụ lục II table inside one through :func:`sheet_table` and
+:func:`read_table`, like a sheet).
 
 Outputs (see DESIGN.md): ``values`` (``period, unit, indicator, value, raw, source_file, sheet,
 row, superseded``), ``findings`` (:data:`cchc_analysis.findings.FINDING_COLUMNS`), and two frames
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 from . import findings as F
 from .catalogue import as_records as _records, catalogue_records, parse_choices, unit_records
 from .matching import IndicatorMatcher, UnitMatcher, normalise_code, split_leading_code
+from .narrative import DOCUMENT_SUFFIXES, narrative_frame
 from .parse import EMPTY, NO_VALUE, NO_VALUE_MARKERS, OK, Parsed, expected_text, parse_value
 from .periods import Period, period_in_text
 from .text import display_name, fold, nfc
@@ -702,12 +706,10 @@ def _read_book(book: Workbook, path: Path, source_file: str, ctx: _Context, resu
         except WorkbookError as error:
             finding("unreadable-file", f"{error.reason}.", sheet=name, severity="warning")
             continue
-        table, skip = find_tables(sheet, Period.parse(ctx.period))
-        if table is None:
-            table = _content_table(sheet, ctx.matcher)
-            skip = set()
-        if table is None:
+        located = sheet_table(sheet, ctx)
+        if located is None:
             continue
+        table, skip = located
         if sheet.truncated:
             size = f"{sheet.total_rows} dòng" if sheet.total_rows else f"hơn {ctx.limits.max_rows} dòng"
             finding("truncated-sheet",
@@ -795,6 +797,24 @@ def _drop_other_periods(tables: list, ctx: _Context, finding) -> list:
         else:
             kept.append((sheet, table, skip))
     return kept
+
+
+def sheet_table(sheet: SheetData, ctx: _Context) -> tuple[Table, set[int]] | None:
+    """The Phụ lục II table of a sheet (its header, else its content) and the rows that repeat
+    its header; None when the sheet holds none. Shared by workbooks and the tables of Word
+    documents (:mod:`cchc_analysis.narrative`)."""
+    table, skip = find_tables(sheet, Period.parse(ctx.period))
+    if table is None:
+        table, skip = _content_table(sheet, ctx.matcher), set()
+    return None if table is None else (table, skip)
+
+
+def read_table(book, sheet: SheetData, table: Table, skip: set[int], source_file: str, ctx: _Context,
+               finding) -> list[dict]:
+    """The matched rows of ``table`` on ``sheet`` (values parsed, findings through ``finding``),
+    as a workbook's are read; ``book`` says what the file knows of its cells' formats
+    (``cell_info``, ``may_hold_formulas``, ``formats_known``, as :class:`Workbook`)."""
+    return _read_table(book, sheet, table, skip, source_file, ctx, None, finding)
 
 
 def _read_table(book, sheet, table, skip, source_file, ctx, result, finding) -> list[dict]:
@@ -1015,6 +1035,7 @@ class IngestResult:
     findings: "pd.DataFrame"
     cells: "pd.DataFrame"
     files: "pd.DataFrame"
+    narrative: "pd.DataFrame | None" = None  # the Word reports' paragraphs (narrative.NARRATIVE_COLUMNS)
 
     def summary(self) -> dict:
         live = self.values[~self.values["superseded"]] if len(self.values) else self.values
@@ -1036,6 +1057,7 @@ class Collected:
     cells: dict[str, list]  # CELL_COLUMNS
     files: list[dict]  # FILE_COLUMNS
     findings: list[dict]  # FINDING_COLUMNS
+    narrative: dict[str, list] = field(default_factory=dict)  # narrative.NARRATIVE_COLUMNS
 
     def summary(self) -> dict:
         live = [v for v, old in zip(self.values["value"], self.values["superseded"]) if not old]
@@ -1060,7 +1082,8 @@ class Collected:
             cells = pd.DataFrame(self.cells, columns=CELL_COLUMNS).astype({"row": "Int64"})
         else:
             cells = pd.DataFrame(columns=CELL_COLUMNS)
-        return IngestResult(values=values, findings=F.frame(self.findings), cells=cells, files=files)
+        return IngestResult(values=values, findings=F.frame(self.findings), cells=cells, files=files,
+                            narrative=narrative_frame(self.narrative))
 
 
 def _specs(catalogue) -> dict[str, dict]:
@@ -1123,6 +1146,8 @@ def collect(
     units = units if units is not None else unit_records(root)
     ctx = make_context(period, catalogue, units, settings)
     workbooks, others = list_files(raw_dir)
+    documents = [path for path in others if path.suffix.lower() in DOCUMENT_SUFFIXES]  # Phụ lục I reports
+    others = [path for path in others if path.suffix.lower() not in DOCUMENT_SUFFIXES]
     all_findings: list[dict] = []
     timezone = ((settings or {}).get("district") or {}).get("timezone", "Asia/Ho_Chi_Minh")
     times = submission_times(raw_dir, timezone, all_findings, period)
@@ -1134,7 +1159,7 @@ def collect(
     records: list[dict] = []
     columns: dict[str, list] = {name: [] for name in _SETTLE_COLUMNS}
     items = [(path, display_name(path.relative_to(raw_dir).as_posix())) for path in workbooks]
-    for path, shown in items:
+    for path, shown in items + [(p, display_name(p.relative_to(raw_dir).as_posix())) for p in documents]:
         if shown != path.relative_to(raw_dir).as_posix():
             all_findings.append(F.make(
                 "file-name", f"tên tệp có byte không phải UTF-8 (tệp nén trên Windows rồi giải nén) hoặc ký tự ẩn; "
@@ -1154,6 +1179,16 @@ def collect(
             all_findings += found
             for name, column in cells.items():
                 columns[name] += column
+    narrative: dict[str, list] = {}
+    if documents:  # the Word reports: paragraphs by heading, and the Phụ lục II tables inside them
+        from .narrative import Outline, read_documents
+
+        docs = read_documents(period, raw_dir, documents, ctx, times, Outline.load(Period.parse(period).year, root))
+        records += docs.records
+        all_findings += docs.findings
+        for name, column in docs.cells.items():
+            columns[name] += column
+        narrative = docs.narrative
     values, cells, more, replaced_at = _settle(period, columns, records)
     del columns
     for item in all_findings:
@@ -1161,7 +1196,8 @@ def collect(
             item["severity"] = "info"
             item["message"] += " (Tệp này đã được thay bằng tệp gửi sau; chỉ để tham khảo.)"
     all_findings += more
-    return Collected(period, values, cells, [{c: r.get(c) for c in FILE_COLUMNS} for r in records], all_findings)
+    return Collected(period, values, cells, [{c: r.get(c) for c in FILE_COLUMNS} for r in records], all_findings,
+                     narrative)
 
 
 def _may_be_terminal(stream) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +22,7 @@ from .atomic import replace_folder, write_file
 from .catalogue import catalogue_frame, catalogue_records, unit_records, units_frame
 from .config import Workspace, deadline
 from .ingest import Collected, IngestResult, collect
+from .narrative import narrative_frame
 from .periods import Period
 
 if TYPE_CHECKING:  # imported where used: `cchc catalogue`, `--help` and the lock need no pandas
@@ -35,13 +37,19 @@ def _write_frame(frame: "pd.DataFrame", path: Path) -> None:
         frame.to_csv(path, index=False, encoding="utf-8")
 
 
-def write_frames(out_dir: Path, frames: dict[str, "pd.DataFrame"]) -> None:
+def write_frames(out_dir: Path, frames: dict[str, "pd.DataFrame"], extra=None) -> None:
     """Write ``name -> frame`` (``.parquet`` or ``.csv`` by the name) as the whole content of
-    ``out_dir``: all files land together, replacing what the folder held before."""
+    ``out_dir``: all files land together, replacing what the folder held before, but the period's
+    record (``audit/``, ``closed.json``, ``closed/``), which is carried over. ``extra(staging)``
+    adds to the staging folder before it is swapped in (a check's rows of the record)."""
+    from .audit import carry_record
 
     def fill(staging: Path) -> None:
         for name, frame in frames.items():
             _write_frame(frame, staging / name)
+        carry_record(Path(out_dir), staging)
+        if extra is not None:
+            extra(staging)
 
     replace_folder(out_dir, fill)
 
@@ -61,6 +69,7 @@ def ingest_frames(result: IngestResult) -> dict[str, "pd.DataFrame"]:
         "findings.csv": safe_frame(result.findings),
         "cells.parquet": result.cells,
         "files.csv": safe_frame(result.files),
+        "narrative.parquet": result.narrative if result.narrative is not None else narrative_frame({}),
     }
 
 
@@ -71,6 +80,10 @@ def run_ingest(period: str, root: Path, raw_dir: Path | None = None, out_dir: Pa
     period = Period.parse(period).id
     ws = Workspace(root)
     raw_dir = Path(raw_dir) if raw_dir else ws.raw_dir(period)
+    if not out_dir or Path(out_dir).resolve() == ws.processed_dir(period):
+        from .signoff import ensure_open
+
+        ensure_open(period, ws.root)  # a signed-off period's outputs are not rewritten
     out_dir = Path(out_dir) if out_dir else ws.processed_dir(period)
     collected = collect(period, raw_dir, catalogue=catalogue_records(Period.parse(period).year, ws.root),
                         units=unit_records(ws.root), settings=ws.settings(), root=ws.root, progress=progress)
@@ -86,6 +99,7 @@ class CheckOutcome:
     out_dir: Path
     frames: dict[str, pd.DataFrame]
     rates: dict
+    record: object | None = None  # audit.CheckRecord: what this check added to the period's record
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -106,9 +120,14 @@ class CheckOutcome:
 
 def check_period(period: str, root: Path, raw_dir: Path | None = None, progress: bool | None = None) -> CheckOutcome:
     """``cchc check``: ingest plus every check of the period and the comparison with history;
-    writes every file of ``data/processed/<period>/`` together."""
+    writes every file of ``data/processed/<period>/`` together, with the rows this check adds to
+    the period's record (:mod:`cchc_analysis.audit`). A signed-off period is not checked:
+    :class:`~cchc_analysis.signoff.PeriodClosed` (``cchc check`` reports what is pending instead)."""
     period = Period.parse(period).id
     ws = Workspace(root)
+    from .signoff import ensure_open
+
+    ensure_open(period, ws.root, settle=True)  # (called under the period's lock)
     settings = ws.settings()
     year = Period.parse(period).year
     catalogue_rows, unit_rows = catalogue_records(year, ws.root), unit_records(ws.root)
@@ -130,7 +149,10 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
     if ingested.files.empty and backfilled.is_file():
         # a period known only from its backfilled consolidated workbook: keep that history
         history.consolidated = pd.read_parquet(backfilled)
-    findings = pd.concat([ingested.findings, checked.findings, history.findings], ignore_index=True)
+    from .narrative import Outline, missing_reports
+
+    unsent = missing_reports(period, ingested.narrative, ingested.files, Outline.load(year, ws.root), units, settings)
+    findings = pd.concat([ingested.findings, checked.findings, history.findings, F.frame(unsent)], ignore_index=True)
     findings = F.frame(findings.to_dict("records"))
     frames = {
         **ingest_frames(ingested),
@@ -141,19 +163,24 @@ def check_period(period: str, root: Path, raw_dir: Path | None = None, progress:
         "comparison.parquet": history.comparison,
     }
     out_dir = ws.processed_dir(period)
-    write_frames(out_dir, frames)
+    from .audit import prepare_check
+
+    record = prepare_check(period, ws.root, raw_dir, ingested.files, ingested.values, history.consolidated, settings)
+    write_frames(out_dir, frames, extra=record.write)
     frames["findings.csv"] = findings
-    return CheckOutcome(period, out_dir, frames, rates(checked.timeliness))
+    return CheckOutcome(period, out_dir, frames, rates(checked.timeliness), record)
 
 
 def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
     """The per-unit feedback workbooks of a checked period, in ``reports/<period>/feedback/``
     (replacing the folder's previous workbooks)."""
+    from .audit import load_audit
     from .catalogue import load_catalogue, load_units
     from .outputs.feedback import write_feedback
 
     ws = Workspace(root)
     period = Period.parse(outcome.period)
+    changes = load_audit(period.id, ws.root).changes
     out = ws.reports_dir(period.id) / "feedback"
     manifest = out.parent / FEEDBACK_MANIFEST
     kept: dict[str, dict] = {}
@@ -162,7 +189,7 @@ def write_feedback_files(outcome: CheckOutcome, root: Path) -> list[Path]:
         made: dict[str, str] = {}
         write_feedback(period.id, outcome.findings, outcome.frames["timeliness.parquet"], load_units(ws.root), staging,
                        deadline(ws.settings(), period.id), load_catalogue(period.year, ws.root),
-                       previous=_unchanged_feedback(out, manifest), made=made)
+                       previous=_unchanged_feedback(out, manifest), made=made, changes=changes)
         kept.update({name: {"digest": digest, "sha256": _sha256(staging / name)} for name, digest in made.items()})
 
     replace_folder(out, fill)
@@ -225,6 +252,7 @@ class PeriodData:
     timeliness: pd.DataFrame
     consolidated: pd.DataFrame
     comparison: pd.DataFrame
+    narrative: pd.DataFrame | None = None  # the departments' Phụ lục I paragraphs (narrative.parquet)
 
     @property
     def deadline(self):
@@ -270,11 +298,53 @@ def load_period(period: str, root: Path | str = ".") -> PeriodData:
         findings=findings, cells=parquet("cells.parquet"), files=files,
         completeness=parquet("completeness.parquet"), timeliness=parquet("timeliness.parquet"),
         consolidated=parquet("consolidated.parquet"), comparison=parquet("comparison.parquet"),
+        narrative=pd.read_parquet(folder / "narrative.parquet") if (folder / "narrative.parquet").is_file()
+        else narrative_frame({}),
     )
 
 
 class PeriodLocked(RuntimeError):
     """Another run of the same period holds its lock."""
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def clear_period_leftovers(root: Path | str, period: str) -> list[Path]:
+    """Remove, whatever their age, what killed checks and runs of ``period`` left in the
+    workspace: staging folders and temporary files beside ``data/processed/<period>/``,
+    ``reports/<period>/`` and what a check writes inside it (``feedback/``, its manifest, a kept
+    ``.failed.ipynb``), and a folder a killed swap set aside (put back where its target is
+    missing). Only for the holder of the period's lock (no other check or run of the period is
+    writing them). Returns what was removed."""
+    from .atomic import clear_leftovers
+
+    ws = Workspace(Path(root))
+    pid = Period.parse(period).id
+    reports = ws.reports_dir(pid)
+    targets = [ws.processed_dir(pid), reports, reports / "feedback", reports / FEEDBACK_MANIFEST]
+    try:
+        targets += [reports / "notebooks" / found.group("name") for entry in (reports / "notebooks").iterdir()
+                    if (found := _TEMPORARY.match(entry.name))]
+    except OSError:
+        pass  # no notebooks folder
+    removed: list[Path] = []
+    for target in targets:
+        removed += clear_leftovers(target)
+    return removed
+
+
+def leftovers_line(removed: list[Path], root: Path) -> str:
+    """The one line that says what a killed run left and the lock holder removed."""
+    names = []
+    for path in removed[:3]:
+        try:
+            names.append(path.relative_to(root).as_posix())
+        except ValueError:
+            names.append(str(path))
+    more = f" và {len(removed) - 3} phần khác" if len(removed) > 3 else ""
+    return (f"Đã dọn {len(removed)} phần dở dang do lần chạy trước bị ngắt để lại: {', '.join(names)}{more}. "
+            "Các kết quả đã có không bị ảnh hưởng.")
 
 
 #: descriptors of the period locks this process holds: a forked child (a worker reading files)
@@ -296,9 +366,13 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextmanager
-def period_lock(root: Path | str, period: str):
+def period_lock(root: Path | str, period: str, on_leftovers=None):
     """Hold the period's lock for the duration of a check or run: two runs of one period at once
-    cannot interleave their outputs; the second stops at once with a clear message."""
+    cannot interleave their outputs; the second stops at once with a clear message.
+
+    Whoever holds the lock owns what killed checks and runs of the period left behind: it is
+    removed as soon as the lock is taken (:func:`clear_period_leftovers`), and ``on_leftovers``
+    (``print``, a run's log) gets one line naming it."""
     ws = Workspace(Path(root))
     ws.processed_root.mkdir(parents=True, exist_ok=True)
     path = ws.processed_root / f".{Period.parse(period).id}.lock"
@@ -315,7 +389,13 @@ def period_lock(root: Path | str, period: str):
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         _HELD_LOCKS.add(handle.fileno())
-        yield path
+        removed = clear_period_leftovers(ws.root, period)
+        if removed and on_leftovers is not None:
+            on_leftovers(leftovers_line(removed, ws.root))
+        from .atomic import workspace_held
+
+        with workspace_held(ws.root):  # a workspace that vanishes mid-run is not made again
+            yield path
     finally:
         _HELD_LOCKS.discard(handle.fileno())
         try:

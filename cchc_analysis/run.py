@@ -15,6 +15,7 @@ staging folder) — each notebook gets those of them its ``parameters`` cell dec
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .atomic import staging_folder, swap_in
-from .config import NOTEBOOKS_DIR, Workspace
+from .atomic import staging_folder, swap_in, write_file
+from .config import NOTEBOOKS_DIR, Workspace, report_docx_name
 from .periods import Period
 from .pipeline import PeriodLocked, period_lock
 
@@ -57,10 +58,26 @@ _HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 body { max-width: 1100px; margin: 0 auto; }
 .jp-Notebook { padding: 12px 24px; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
-@media print { body { max-width: none; } }
+{{ resources.cchc_print_css }}
 </style>
 {%- endblock extra_css -%}
 """
+#: the printed summary: A4 pages (a browser's default is the US Letter of its locale) with the
+#: margins of an administrative document, and no heading left alone at the foot of a page.
+#: JupyterLab lays a cell out as flex rows and table cells that hide their overflow, which keeps a
+#: heading's break rule from reaching the break between its cell and the next: printed, they are
+#: plain blocks. The rules for headings, charts, cards and table rows themselves are in
+#: :func:`cchc_analysis.outputs.report.style`.
+PRINT_CSS = """@page { size: A4; margin: 15mm 14mm 16mm 20mm; }
+@media print {
+  html, body { max-width: none !important; margin: 0 !important; }
+  .jp-Notebook { padding: 0 !important; }
+  .jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-MarkdownOutput, .jp-RenderedMarkdown,
+  .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output { display: block !important; overflow: visible !important; }
+  .jp-Collapser, .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+  .jp-MarkdownCell:has(h1, h2, h3, h4, h5, h6) { break-after: avoid; page-break-after: avoid; }
+  .jp-RenderedImage { break-inside: avoid; page-break-inside: avoid; }
+}"""
 
 
 class RunError(RuntimeError):
@@ -98,6 +115,8 @@ class RunOutcome:
     check: object | None = None  # pipeline.CheckOutcome when the run checked the period
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    draft: Path | None = None  # the district's draft report (bao-cao-<period>.docx)
+    pending: object | None = None  # signoff.Pending: the period is signed off, nothing ran or was written
 
 
 def notebooks_dir(settings: dict | None = None) -> Path:
@@ -171,21 +190,37 @@ def export_html(notebook: Path, target: Path, title: str) -> Path:
     exporter.language_code = "vi"
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = title
-    body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                                  "cchc_print_css": PRINT_CSS})
     target.write_text(body, encoding="utf-8")
     return target
 
 
 def _keep_failed(executed: Path, target: Path, name: str) -> Path | None:
-    """Copy the failed notebook into ``target/notebooks/`` (other reports untouched)."""
-    if not executed.is_file():
+    """Copy the failed notebook into ``target/notebooks/`` (other reports untouched), whole or not
+    at all (:func:`~cchc_analysis.atomic.write_file`): not when the executed copy does not read
+    back (its writer was stopped mid-file by a full disk) nor when the copy cannot be written;
+    then None, and nothing is left among the reports."""
+    import nbformat
+
+    try:
+        nbformat.read(executed, as_version=4)
+    except Exception:  # noqa: BLE001 - missing, truncated, not JSON: nothing worth keeping
         return None
     folder = target / "notebooks"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(f"*{FAILED_SUFFIX}"):
-        stale.unlink()
+    made = [p for p in (target, folder) if not p.exists()]
     kept = folder / (Path(name).stem + FAILED_SUFFIX)
-    shutil.copyfile(executed, kept)
+    try:
+        for stale in folder.glob(f"*{FAILED_SUFFIX}"):
+            stale.unlink()
+        write_file(kept, lambda temp: shutil.copyfile(executed, temp))
+    except OSError:
+        for path in reversed(made):  # folders made for it alone go with it
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        return None
     return kept
 
 
@@ -240,6 +275,77 @@ def _broken_off(job: _Job, error: BaseException) -> dict:
             "exec_count": count, "source": source, "ename": type(error).__name__, "evalue": str(error)}
 
 
+def _start_worker() -> None:
+    """Runs first in every notebook worker. Ctrl-C is the run's to handle (it stops the workers
+    and their kernels at once); and a worker whose run was killed (``kill -9``, the out-of-memory
+    killer) stops its kernel and ends, instead of waiting for work forever while its kernel
+    writes into a staging folder that the next run removes."""
+    import multiprocessing
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_end_with_parent, args=(parent.sentinel,), name="cchc-parent-watch",
+                         daemon=True).start()
+
+
+def _end_with_parent(sentinel: int) -> None:
+    """Wait until the run's process is gone (its end of the pipe closes), then end this worker
+    and its kernel."""
+    from multiprocessing.connection import wait
+
+    import psutil
+
+    wait([sentinel])
+    try:
+        kernels = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        kernels = []
+    _kill(kernels)
+    os._exit(1)
+
+
+def _kill(processes: list, wait: float = 3.0) -> None:
+    """Kill ``processes`` (``psutil.Process``: a stopped run's kernels, whose outputs go with the
+    staging folder, so there is nothing for them to finish) and wait up to ``wait`` seconds for
+    them to be gone."""
+    import psutil
+
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=wait)
+
+
+def _stop_workers(pool, grace: float = 3.0) -> None:
+    """Stop a run's notebook workers now, each with its kernel (Ctrl-C, SIGTERM): nothing more is
+    written into the staging folder once this returns."""
+    import multiprocessing
+
+    import psutil
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers = multiprocessing.active_children()  # the pool's workers: the run's only such children
+    kernels = []
+    for worker in workers:
+        try:
+            kernels += psutil.Process(worker.pid).children(recursive=True)
+        except psutil.Error:
+            pass
+    for worker in workers:
+        worker.terminate()
+    _kill(kernels)
+    for worker in workers:
+        worker.join(grace)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(grace)
+
+
 def _execute_all(jobs: list[_Job], log: Callable[[str], None]) -> list[dict]:
     """Execute the jobs, each through papermill in a fresh kernel; log each result in job order and
     stop at the first failure in that order. Results in job order, up to the first failure.
@@ -248,29 +354,36 @@ def _execute_all(jobs: list[_Job], log: Callable[[str], None]) -> list[dict]:
     notebook writes into the staging folder only), so as many run at once as there are cores, each
     in a worker process of its own (papermill changes its process's working directory while a
     notebook runs). Workers are spawned, not forked: a fresh interpreter on every platform. A job
-    is handed to a worker only when one is free: after a failure or Ctrl-C, only the notebooks
-    already running finish (the caller discards their outputs with the staging folder)."""
+    is handed to a worker only when one is free: after a failing notebook, only the notebooks
+    already running finish (the caller discards their outputs with the staging folder); Ctrl-C or
+    SIGTERM (:class:`~cchc_analysis.failures.Interrupted`) stops them at once, kernels included,
+    and a worker whose run was killed ends by itself (:func:`_start_worker`)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool  # (every command imports this module)
 
     results: list[dict] = []
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        waiting = list(jobs)
-        running = [pool.submit(_execute, waiting.pop(0)) for _ in range(workers)]
-        for number, job in enumerate(jobs, start=1):
-            try:
-                result = running.pop(0).result()
-            except BrokenProcessPool as error:  # its worker died (killed, out of memory)
-                result = {**_broken_off(job, error), "seconds": 0.0}
-            results.append(result)
-            seconds = f"{result['seconds']:.1f}".replace(".", ",")
-            log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
-            if not result["ok"]:
-                break
-            if waiting:  # the next notebook takes the place of this one
-                running.append(pool.submit(_execute, waiting.pop(0)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker) as pool:
+        try:
+            waiting = list(jobs)
+            running = [pool.submit(_execute, waiting.pop(0)) for _ in range(workers)]
+            for number, job in enumerate(jobs, start=1):
+                try:
+                    result = running.pop(0).result()
+                except BrokenProcessPool as error:  # its worker died (killed, out of memory)
+                    result = {**_broken_off(job, error), "seconds": 0.0}
+                results.append(result)
+                seconds = f"{result['seconds']:.1f}".replace(".", ",")
+                log(f"[{number}/{len(jobs)}] {job.name}: {'xong' if result['ok'] else 'LỖI'} ({seconds} giây)")
+                if not result["ok"]:
+                    break
+                if waiting:  # the next notebook takes the place of this one
+                    running.append(pool.submit(_execute, waiting.pop(0)))
+        except BaseException:  # interrupted (or the log failed): the running notebooks are not awaited
+            _stop_workers(pool)
+            raise
     return results
 
 
@@ -289,19 +402,36 @@ def _failure(result: dict, target: Path, root: Path, pid: str, kernel: str, time
     line = _first_line(result.get("source", ""))
     if where and line:
         where += f" ({line})"
-    if kind == "cell":
-        message = f"Sổ tay {name} lỗi ở {where}: {result['ename']}: {result['evalue']}."
+    error_text = " ".join(f"{result.get('ename', '')}: {result.get('evalue', '')}".split())  # one line
+    from .failures import errno_advice, errno_in
+
+    # a full disk, a read-only folder...: said the way cchc says it for its own process (a file a
+    # cell did not find is the notebook's own business: said as it is)
+    code = errno_in(error_text)
+    environment = errno_advice(code, root=str(root)) if code not in (None, errno.ENOENT, errno.ENOTDIR) else None
+    if environment is not None:
+        what, todo = environment
+        message = (f"Sổ tay {name} không chạy tiếp được{' ở ' + where if where else ''}: {what} ({error_text}); "
+                   f"{todo}.")
+    elif kind == "cell":
+        message = f"Sổ tay {name} lỗi ở {where}: {error_text}."
     else:
         if kind == "NoSuchKernel":
             reason = (f"không có kernel Jupyter '{kernel}' (cài bằng: python -m ipykernel install "
                       f"--sys-prefix --name {kernel})")
         elif "Timeout" in str(kind):
-            reason = f"một ô chạy quá {timeout} giây (mục [run] cell_timeout)"
+            reason = (f"một ô chạy quá {timeout} giây (mục [run] cell_timeout); nếu sổ tay cần lâu hơn, hãy tăng "
+                      "giới hạn (--timeout hoặc [run] cell_timeout) rồi chạy lại")
+        elif kind in ("DeadKernelError", "BrokenProcessPool"):
+            reason = (f"kernel hoặc tiến trình chạy sổ tay bị dừng đột ngột, thường do máy hết bộ nhớ hoặc bị hệ "
+                      f"thống dừng ({error_text}); hãy kiểm tra bộ nhớ còn trống rồi chạy lại")
         else:
-            reason = f"{result['ename']}: {result['evalue']}"
+            reason = error_text
         message = f"Sổ tay {name} không chạy được{' ở ' + where if where else ''}: {reason}."
     if kept:
         message += f" Bản đã chạy đến chỗ lỗi được giữ tại {_relative(kept, root)};"
+    elif Path(result["executed"]).exists():
+        message += " Bản đã chạy đến chỗ lỗi không giữ được (chưa ghi xong hoặc không ghi được);"
     message += f" các báo cáo cũ của kỳ {pid} được giữ nguyên."
     return NotebookFailed(message, notebook=name, cell=index, exec_count=count, ename=str(result.get("ename", "")),
                           evalue=str(result.get("evalue", "")), kept=kept)
@@ -327,6 +457,9 @@ def run_period(
     parameters, passed to every notebook as given (they override ``period``/``root``/``out_dir``);
     ``notebooks``: run only these (names from :data:`NOTEBOOKS`; the summary must be among them).
 
+    A signed-off period (``cchc close``) is not run: the outcome's ``pending`` says what has
+    arrived since the close, and nothing is written.
+
     Raises :class:`RunError` (:class:`NotebookFailed` naming the notebook and the cell,
     :class:`RunLocked` when another run holds the period); the previous reports are then kept.
     The check's own errors (``CatalogueError``, ``PeriodError``) pass through unchanged. A period
@@ -347,7 +480,14 @@ def run_period(
     if SUMMARY_NOTEBOOK not in chosen:
         raise RunError(f"Sổ tay tóm tắt {SUMMARY_NOTEBOOK} phải nằm trong danh sách chạy.")
     try:
-        with period_lock(ws.root, pid):
+        with period_lock(ws.root, pid, on_leftovers=log):
+            from .signoff import is_closed, pending
+
+            if is_closed(pid, ws.root, settle=True):  # signed off: its reports stay as sent; say what has arrived since
+                target = ws.reports_dir(pid)
+                return RunOutcome(pid, target, target / SUMMARY_HTML, [], sorted((target / "figures").glob("*.png")),
+                                  (target / CONSOLIDATED_XLSX) if (target / CONSOLIDATED_XLSX).is_file() else None,
+                                  pending=pending(pid, ws.root), seconds=time.monotonic() - started)
             outcome = _run_locked(pid, ws, source_dir, chosen, check=check, timeout=timeout, kernel=kernel,
                                   log=log, parameters=parameters or {})
     except RunLocked:
@@ -402,6 +542,12 @@ def _run_locked(pid: str, ws: Workspace, source_dir: Path, chosen: tuple[str, ..
         title = f"Báo cáo tóm tắt CCHC — {Period.parse(pid).title}"
         export_html(summary_source, staging / SUMMARY_HTML, title)
         timings["html"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        from .outputs.report_docx import write_report_docx
+        from .pipeline import load_period
+
+        write_report_docx(load_period(pid, ws.root), staging / report_docx_name(pid))  # the district's draft report
+        timings["docx"] = time.monotonic() - t0
 
         swap_in(staging, target)
         staging = None
@@ -418,4 +564,5 @@ def _run_locked(pid: str, ws: Workspace, source_dir: Path, chosen: tuple[str, ..
         workbook=(target / CONSOLIDATED_XLSX) if (target / CONSOLIDATED_XLSX).is_file() else None,
         check=outcome_check,
         timings=timings,
+        draft=target / report_docx_name(pid),
     )

@@ -135,11 +135,12 @@ def test_ingest_writes_what_check_writes_of_the_ingest(tmp_path):
     done = cchc("ingest", "--period", "2021-H1", "--root", str(tmp_path), "--out", str(elsewhere))
     assert done.returncode == 0, done.stderr
     assert "Tệp đã đọc:   5" in done.stdout and "Đơn vị:       KTHT, NV, TCKH, TP, VP" in done.stdout
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["cells.parquet", "files.csv", "findings.csv", "values.parquet"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["cells.parquet", "files.csv", "findings.csv",
+                                                           "narrative.parquet", "values.parquet"]
     assert not (tmp_path / "data" / "processed" / "2021-H1").exists()  # --out: nothing written in the workspace
     assert cchc("check", "--period", "2021-H1", "--root", str(tmp_path)).returncode == 0
     checked = tmp_path / "data" / "processed" / "2021-H1"
-    for name in ("values.parquet", "cells.parquet"):
+    for name in ("values.parquet", "cells.parquet", "narrative.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(elsewhere / name), pd.read_parquet(checked / name))
     assert (elsewhere / "files.csv").read_bytes() == (checked / "files.csv").read_bytes()
     ingested = pd.read_csv(elsewhere / "findings.csv", dtype=str, keep_default_na=False)

@@ -960,6 +960,7 @@ def test_crash_between_the_two_renames_keeps_the_outputs(tmp_path, monkeypatch):
 
 
 def test_two_holders_of_one_period_lock(tmp_path):
+    (tmp_path / "data" / "raw" / PERIOD).mkdir(parents=True)  # a started period (cchc check refuses others)
     with pipeline.period_lock(tmp_path, PERIOD):
         with pytest.raises(pipeline.PeriodLocked, match=PERIOD):
             with pipeline.period_lock(tmp_path, PERIOD):

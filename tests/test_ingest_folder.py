@@ -72,7 +72,7 @@ def test_cli_ingest_exits_0_and_writes_design_files(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cchc_analysis", "ingest", "--period", "2021-H1", "--root", str(tmp_path)],
                           capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert done.returncode == 0, done.stderr
-    assert "Tệp đã đọc:   5" in done.stdout  # five workbooks; the .docx is a finding
+    assert "Tệp đã đọc:   6" in done.stdout  # five workbooks and a Word report (not a real one: a finding)
     out = tmp_path / "data" / "processed" / "2021-H1"
     values = pd.read_parquet(out / "values.parquet")
     assert list(values.columns) == ["period", "unit", "indicator", "value", "raw", "source_file", "sheet", "row", "superseded"]

@@ -131,7 +131,7 @@ def test_vietnamese_number_formats():
 
 
 def _row_of(ws, printed: str, name_start: str) -> tuple:
-    for row in ws.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True):
+    for row in ws.iter_rows(min_row=workbook.FIRST_ROW, values_only=True):
         if row[0] == printed and str(row[1]).startswith(name_start):
             return row
     raise AssertionError(f"no row {printed} {name_start}")
@@ -149,10 +149,12 @@ def test_consolidated_workbook_layout(tmp_path):
     assert titles[1] == "Phụ lục II"
     assert titles[2] == "THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH"
     assert "6 tháng đầu năm 2021" in titles[3]
-    header = [c.value for c in ws[workbook.HEADER_ROW]]
-    assert header == ["STT", "Chỉ tiêu thống kê", "Đơn vị tính", "Số liệu", "Ghi chú"]
-    rows = list(ws.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
-    assert len(rows) == 137
+    # the letter's two header rows: Kết quả thống kê over Đơn vị tính and Số liệu
+    assert [c.value for c in ws[workbook.HEADER_ROW]] == [
+        "STT", "Chỉ tiêu thống kê\n(Sử dụng trong kỳ báo cáo hàng quý, 6 tháng, năm)", "Kết quả thống kê", None, "Ghi chú"]
+    assert [c.value for c in ws[workbook.HEADER_ROW + 1]] == [None, None, "Đơn vị tính", "Số liệu", None]
+    rows = list(ws.iter_rows(min_row=workbook.FIRST_ROW, max_row=workbook.FIRST_ROW + 136, values_only=True))
+    assert rows[-1][0] == "7.2.7.2" and ws.cell(workbook.FIRST_ROW + 137, 1).value is None  # 137 rows
     # STT as printed: the four rows under 1.2 carry the letter's misprint
     assert [r[0] for r in rows[6:10]] == ["1.1.1.", "1.1.2.", "1.1.3.", "1.1.4."]
     assert rows[6][1] == "Số phòng, ban, đơn vị trực thuộc đã kiểm tra"
@@ -164,20 +166,20 @@ def test_consolidated_workbook_layout(tmp_path):
     assert _row_of(ws, "7.1.1", "Chất lượng")[3] == 25.5
     assert _row_of(ws, "1.1.1.", "Số nhiệm vụ đề ra")[3] is None
     formats = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=4).number_format
-               for r in range(workbook.HEADER_ROW + 1, ws.max_row + 1)}
+               for r in range(workbook.FIRST_ROW, workbook.FIRST_ROW + 137)}
     assert formats["2.1."] == "#,##0"
     assert formats["3.4.2."] == "0.0"
     assert formats["1.4.2."] == "0"
     # group rows bold, others not
-    first = ws.cell(row=workbook.HEADER_ROW + 1, column=2)
+    first = ws.cell(row=workbook.FIRST_ROW, column=2)
     assert first.value == "Công tác chỉ đạo điều hành CCHC" and first.font.b
-    assert not ws.cell(row=workbook.HEADER_ROW + 3, column=2).font.b
+    assert not ws.cell(row=workbook.FIRST_ROW + 2, column=2).font.b
     # sheet setup
-    assert ws.freeze_panes == f"A{workbook.HEADER_ROW + 1}"
+    assert ws.freeze_panes == f"A{workbook.FIRST_ROW}"
     assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "portrait"
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
-    assert ws.print_title_rows == f"${workbook.HEADER_ROW}:${workbook.HEADER_ROW}"
-    assert ws.cell(row=workbook.HEADER_ROW + 3, column=2).alignment.wrap_text
+    assert ws.print_title_rows == f"${workbook.HEADER_ROW}:${workbook.HEADER_ROW + 1}"
+    assert ws.cell(row=workbook.FIRST_ROW + 2, column=2).alignment.wrap_text
     # every stored text is NFC
     for row in ws.iter_rows(values_only=True):
         for value in row:
@@ -196,10 +198,12 @@ def test_consolidated_workbook_further_sheets(tmp_path):
     assert by_id["3.4.2"][3:6] == (87.5, 90, -2.5)
     # previous and last year are the same period for 6 months: one block of columns
     assert len(comparison[1]) == 7
-    units = {r[0]: r for r in book["Đầy đủ - đúng hạn"].iter_rows(min_row=2, values_only=True)}
-    assert units["KTHT"][6] == "Muộn" and units["KTHT"][7] == 26.5
-    assert units["VP"][2] == "Không" and units["VP"][6] == "Chưa gửi"
-    assert units["TP"][8:12] == (5, 5, 4, 80)
+    units = list(book["Đầy đủ - đúng hạn"].iter_rows(values_only=True))
+    assert units[0][0].endswith("hạn gửi: 09:00 15/06/2021")  # one deadline for all: in the caption
+    units = {r[0]: r for r in units[2:]}
+    assert units["KTHT"][5] == "Muộn" and units["KTHT"][6] == 26.5
+    assert units["VP"][2] == "Không" and units["VP"][5] == "Chưa gửi"
+    assert units["TP"][7:11] == (5, 5, 4, 80)
     findings = list(book["Phát hiện"].iter_rows(min_row=2, values_only=True))
     assert len(findings) == 4
     assert findings[0][0] == "Lỗi"
@@ -210,8 +214,9 @@ def test_consolidated_workbook_further_sheets(tmp_path):
 def test_consolidated_workbook_without_data(tmp_path):
     data = make_data(tmp_path, empty=True)
     book = openpyxl.load_workbook(workbook.write_consolidated_workbook(data, tmp_path / "c.xlsx"))
-    rows = list(book.worksheets[0].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
-    assert len(rows) == 137 and all(r[3] is None for r in rows)
+    rows = list(book.worksheets[0].iter_rows(min_row=workbook.FIRST_ROW, max_row=workbook.FIRST_ROW + 136,
+                                             values_only=True))
+    assert rows[-1][0] == "7.2.7.2" and all(r[3] is None for r in rows)
     assert "Chưa có số liệu" in str(list(book["So sánh"].iter_rows(values_only=True))[0])
 
 

@@ -64,7 +64,8 @@ def written(tmp_path, period: Collected | None = None):
 
 def test_csv_files_are_utf8_and_never_start_a_formula(tmp_path):
     folder = written(tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == ["cells.parquet", "files.csv", "findings.csv", "values.parquet"]
+    assert sorted(p.name for p in folder.iterdir()) == ["cells.parquet", "files.csv", "findings.csv",
+                                                        "narrative.parquet", "values.parquet"]
     assert rows_of(folder / "findings.csv") == [
         F.FINDING_COLUMNS,
         [PERIOD, "NV", "1.1", "missing-value", "error", "'=HYPERLINK(\"http://x\")", "a.xlsx", "PL", "7"],

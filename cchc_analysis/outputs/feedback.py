@@ -3,7 +3,9 @@
 ``reports/<period>/feedback/<UNIT>.xlsx`` holds a title (unit, period, deadline and whether the
 report came on time, late by how much, or not at all), a count of problems and one table row per
 finding of the unit (STT, Chỉ tiêu, Tệp, Trang, Dòng, Vấn đề, Mức độ), errors first. A unit with
-no problem gets a workbook that says so. Every text that came from a department (file and sheet
+no problem gets a workbook that says so. A second sheet, ``Thay đổi giữa các lần gửi``, lists
+what changed between the unit's versions (from the period's record, :mod:`cchc_analysis.audit`):
+a department sees that its correction was taken. Every text that came from a department (file and sheet
 names, messages quoting cells) goes through :func:`cchc_analysis.safety.cell_text`.
 """
 
@@ -28,10 +30,15 @@ from ..periods import Period
 from ..safety import cell_text
 from ..text import duration_text, when_text
 from . import a4_print
+from .layout import finish
 
 SHEET = "Phản hồi"
+SHEET_VERSIONS = "Thay đổi giữa các lần gửi"
+VERSION_HEADERS = ["STT", "Lần kiểm tra", "Chỉ tiêu", "Số liệu cũ", "Nguồn cũ", "Số liệu mới", "Nguồn mới", "Lý do",
+                   "Bảng của huyện"]
+VERSION_WIDTHS = [5, 15, 26, 11, 24, 11, 24, 20, 13]  # A4 landscape at ~95 %
 HEADERS = ["STT", "Chỉ tiêu", "Tệp", "Trang", "Dòng", "Vấn đề", "Mức độ"]
-WIDTHS = [6, 34, 26, 16, 7, 90, 12]
+WIDTHS = [6, 28, 20, 12, 7, 60, 11]  # A4 landscape at ~100 %: text printed at its size
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _SEVERITY_COLOURS = {"error": "C00000", "warning": "B45F06", "info": "1F4E79"}
@@ -90,8 +97,76 @@ def _file_name(code: str) -> str:
     return (re.sub(r"[^A-Za-z0-9_-]+", "_", str(code)).strip("_") or "don_vi") + ".xlsx"
 
 
+def _versions_sheet(sheet, code: str, unit_name: str, period: Period, versions: pd.DataFrame | None,
+                    names: dict[str, str], kinds: dict[str, str]) -> None:
+    """What changed between the unit's versions, one row per value (oldest first)."""
+    from ..audit import REASONS, number_text, time_text
+
+    last_col = get_column_letter(len(VERSION_HEADERS))
+    lines = [
+        ("CÁC SỐ LIỆU CỦA ĐƠN VỊ ĐÃ THAY ĐỔI GIỮA CÁC LẦN GỬI", Font(bold=True, size=14)),
+        (f"Đơn vị: {unit_name} ({code}) — kỳ báo cáo: {period.title} ({period.id})", Font(bold=True)),
+        ("Theo nhật ký kiểm tra của kỳ: mỗi dòng là một số liệu khác với lần kiểm tra trước (tệp sửa, tệp gửi bổ sung, "
+         "tệp bị gỡ). Số liệu mới của lần kiểm tra cuối là số liệu đang được dùng.", None),
+    ]
+    for number, (text, font) in enumerate(lines, start=1):
+        cell = sheet.cell(row=number, column=1, value=cell_text(text))
+        cell.alignment = _WRAP
+        if font is not None:
+            cell.font = font
+        sheet.merge_cells(f"A{number}:{last_col}{number}")
+    sheet.row_dimensions[3].height = 30
+    header = len(lines) + 2
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, (title, width) in enumerate(zip(VERSION_HEADERS, VERSION_WIDTHS), start=1):
+        cell = sheet.cell(row=header, column=col, value=title)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    rows = versions.to_dict("records") if versions is not None and len(versions) else []
+    if not rows:
+        cell = sheet.cell(row=header + 1, column=3, value="Chưa có thay đổi nào giữa các lần gửi của đơn vị.")
+        cell.alignment = _WRAP
+    for number, item in enumerate(rows, start=1):
+        kind = kinds.get(item["indicator"], "")
+
+        def value(side: str) -> str:
+            if _missing(item[f"{side}_value"]) and item[f"{side}_raw"]:
+                return f"'{item[f'{side}_raw']}' (không đọc được)"
+            return number_text(item[f"{side}_value"], kind) if item[f"{side}_file"] else "(không có)"
+
+        def source(side: str) -> str:
+            if not item[f"{side}_file"]:
+                return ""
+            where = F.where(item[f"{side}_file"], item[f"{side}_sheet"] or None, _int(item[f"{side}_row"]))
+            return where + (f" (bản {item[f'{side}_sha256'][:8]})" if item[f"{side}_sha256"] else "")
+
+        district = number_text(item["district_new"], kind)
+        if number_text(item["district_old"], kind) != district:
+            district = f"{number_text(item['district_old'], kind)} → {district}"
+        values = [number, time_text(item["checked_at"]), cell_text(_indicator_label(item["indicator"], names)),
+                  value("old"), cell_text(source("old")), value("new"), cell_text(source("new")),
+                  REASONS.get(item["reason"], item["reason"]), district]
+        r = header + number
+        for col, text in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=col, value=cell_text(text) if isinstance(text, str) else text)
+            cell.border = _BORDER
+            cell.alignment = _WRAP
+        sheet.row_dimensions[r].height = 15 * max(2, math.ceil(len(values[2]) / 32))
+    sheet.freeze_panes = f"A{header + 1}"
+    a4_print(sheet, header, orientation="landscape")
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+
+
 def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: datetime | None,
-               entry: dict | None, rows: pd.DataFrame, names: dict[str, str]) -> None:
+               entry: dict | None, rows: pd.DataFrame, names: dict[str, str],
+               versions: pd.DataFrame | None = None, kinds: dict[str, str] | None = None) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
@@ -167,6 +242,8 @@ def _write_one(path: Path, code: str, unit_name: str, period: Period, deadline: 
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.oddFooter.center.text = "Trang &P / &N"
+    _versions_sheet(book.create_sheet(SHEET_VERSIONS), code, unit_name, period, versions, names, kinds or {})
+    finish(book)  # Times New Roman, rows as tall as their text, print areas
     book.save(path)
 
 
@@ -195,6 +272,7 @@ def write_feedback(
     catalogue: pd.DataFrame | None = None,
     previous: dict[str, tuple[Path, str]] | None = None,
     made: dict[str, str] | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``out_dir/<UNIT>.xlsx`` for every unit that is expected (``timeliness.expected``) or
     has findings; return the paths written, in registry order.
@@ -205,6 +283,10 @@ def write_feedback(
     there instead of written again: re-checking a province's period when one corrected file
     arrives rewrites that unit's workbook only. ``made`` receives file name -> digest.
 
+    ``changes``: the period's record of changed values (``audit/changes.parquet``,
+    :func:`cchc_analysis.audit.load_audit`); each unit's workbook lists its own between its
+    versions (:func:`cchc_analysis.audit.versions`) on a second sheet.
+
     ``findings``: the period's findings (ingest and checks together, ``FINDING_COLUMNS``); rows
     without a unit (a file nobody could be credited with, the missing deadline) are not sent to
     any unit. ``catalogue`` (optional) adds each indicator's name to the Chỉ tiêu column.
@@ -214,6 +296,7 @@ def write_feedback(
     out_dir.mkdir(parents=True, exist_ok=True)
     unit_names = dict(zip(units["code"], units["name"]))
     names = dict(zip(catalogue["id"], catalogue["name"])) if catalogue is not None else {}
+    kinds = dict(zip(catalogue["id"], catalogue["kind"])) if catalogue is not None else {}
     entries: dict[str, dict] = {}
     if timeliness is not None and len(timeliness):
         for entry in timeliness.to_dict("records"):
@@ -238,14 +321,19 @@ def write_feedback(
         mine = mine.sort_values(["_s", "_i", "source_file", "_r"], kind="stable")
         path = out_dir / _file_name(code)
         entry = entries.get(code)
+        from ..audit import versions as unit_versions
+
+        changed = unit_versions(changes, code) if changes is not None else None
+        changed_rows = changed.to_dict("records") if changed is not None else []
         digest = _digest(code, unit_names.get(code, code), parsed.id, deadline, entry,
                          mine[F.FINDING_COLUMNS].to_dict("records"),
-                         {i: names.get(i) for i in mine["indicator"] if i})
+                         {i: names.get(i) for i in list(mine["indicator"]) + [r["indicator"] for r in changed_rows] if i},
+                         changed_rows)
         earlier, earlier_digest = (previous or {}).get(path.name, (None, None))
         if earlier is not None and earlier_digest == digest and Path(earlier).is_file():
             shutil.copy2(earlier, path)
         else:
-            _write_one(path, code, unit_names.get(code, code), parsed, deadline, entry, mine, names)
+            _write_one(path, code, unit_names.get(code, code), parsed, deadline, entry, mine, names, changed, kinds)
         if made is not None:
             made[path.name] = digest
         written.append(path)

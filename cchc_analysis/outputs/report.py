@@ -63,6 +63,7 @@ FILE_STATUS = {
     "unknown-unit": "Không rõ đơn vị gửi",
     "period-mismatch": "Ghi kỳ báo cáo khác",
     "superseded": "Đã được thay bằng tệp gửi sau",
+    "narrative": "Báo cáo Phụ lục I (văn bản)",
 }
 
 
@@ -200,7 +201,10 @@ def html_table(frame: pd.DataFrame, right: Iterable[str] = (), bold_rows: Iterab
 
 
 def style() -> str:
-    """The stylesheet of every table and card (one ``<style>`` block, print friendly)."""
+    """The stylesheet of every table and card (one ``<style>`` block). Printed, a page never breaks
+    right after a heading, inside a chart, a card, a paragraph or a table row, and a table's header
+    repeats on each page (the page itself, A4, is set by the summary's HTML template,
+    :data:`cchc_analysis.run.PRINT_CSS`)."""
     return """<style>
 .cchc-report { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; }
 table.cchc { border-collapse: collapse; margin: 0.4em 0 1em 0; font-size: 13px; }
@@ -227,7 +231,14 @@ table.cchc tr.group td { font-weight: 700; background: #f2f5f9; }
 .cchc-todo h4 { margin: 0.8em 0 0.2em 0; }
 .cchc-todo ul { margin: 0.2em 0 0.6em 1.2em; padding: 0; }
 .cchc-empty { color: #667; font-style: italic; }
-@media print { .cchc-card { break-inside: avoid; } table.cchc tr { break-inside: avoid; } }
+@media print {
+  h1, h2, h3, h4, h5, h6 { break-after: avoid; page-break-after: avoid; break-inside: avoid; }
+  img, figure, .cchc-card, .cchc-cards, p { break-inside: avoid; page-break-inside: avoid; }
+  table.cchc { font-size: 11px; }
+  table.cchc thead { display: table-header-group; }
+  table.cchc tr { break-inside: avoid; page-break-inside: avoid; }
+  .cchc-todo h4 + ul { break-before: avoid; }
+}
 </style>"""
 
 
@@ -235,18 +246,26 @@ table.cchc tr.group td { font-weight: 700; background: #f2f5f9; }
 # the period and its place
 
 
-def open_period(period: str, root: Path | str = ".", check: bool = False) -> "PeriodData":
+def open_period(period: str | None = None, root: Path | str | None = None, check: bool = False) -> "PeriodData":
     """The checked period, read back from ``data/processed/<period>/``.
+
+    ``root`` None: the workspace found by :func:`cchc_analysis.config.find_workspace` (the
+    environment variable ``CCHC_ROOT``, a ``cchc.toml`` at or above the working folder, the demo
+    beside the repository); ``period`` None: that workspace's newest checked period
+    (:func:`cchc_analysis.config.newest_period`). So a notebook opened in JupyterLab runs as
+    committed; papermill passes both explicitly.
 
     ``check=True``, or a period that has raw files but was never checked, runs ``cchc check``
     first (under the period's lock), so a notebook opened in JupyterLab works on a fresh workspace.
     """
+    from ..config import find_workspace, newest_period
     from ..pipeline import check_period, load_period, period_lock
+    from ..signoff import is_closed
 
-    ws = Workspace(Path(root))
-    pid = Period.parse(period).id
+    ws = Workspace(find_workspace(root))
+    pid = Period.parse(period).id if period not in (None, "") else newest_period(ws.root)
     checked = (ws.processed_dir(pid) / "values.parquet").is_file()
-    if (check or not checked) and ws.raw_dir(pid).is_dir():
+    if (check or not checked) and ws.raw_dir(pid).is_dir() and not is_closed(pid, ws.root):  # closed: as signed off
         with period_lock(ws.root, pid):
             check_period(pid, ws.root, progress=False)
     return load_period(pid, ws.root)
@@ -255,6 +274,10 @@ def open_period(period: str, root: Path | str = ".", check: bool = False) -> "Pe
 def reports_dir(data: "PeriodData", out_dir: str | Path = "") -> Path:
     """Where a notebook writes the period's outputs: ``out_dir`` when given (the run's staging
     folder), else ``<root>/reports/<period>``; created."""
+    if not str(out_dir or ""):
+        from ..signoff import ensure_open
+
+        ensure_open(data.period.id, data.root)  # a signed-off period's reports are not rewritten
     folder = Path(out_dir) if str(out_dir or "") else Workspace(data.root).reports_dir(data.period.id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -857,6 +880,14 @@ def summary_title(data: "PeriodData") -> str:
     return "\n".join(lines)
 
 
+def status_note(data: "PeriodData") -> str:
+    """Whether the numbers are signed off ("Số liệu đã chốt lúc ... bởi ...") or provisional and
+    since when (HTML; ``cchc close`` and ``cchc reopen`` restamp it in ``summary.html``)."""
+    from ..signoff import signoff, status_html
+
+    return status_html(signoff(data.period.id, data.root))
+
+
 def _card(label: str, value: str, note: str = "", tone: str = "") -> str:
     return (f'<div class="cchc-card {tone}"><div class="label">{html_text(label)}</div>'
             f'<div class="value">{html_text(value)}</div><div class="note">{html_text(note)}</div></div>')
@@ -921,6 +952,7 @@ def summary_points(data: "PeriodData") -> str:
         points.append(text + ".")
     else:
         points.append(f"**So với {html_text(refp.title)}:** chưa có số liệu kỳ đó để so sánh.")
+    points.append(f"**Phụ lục I:** {narrative_text(data)}")
     return "\n".join(f"- {p}" for p in points)
 
 
@@ -972,3 +1004,83 @@ def outputs_text(data: "PeriodData", paths: Iterable[Path], out_dir: Path | str)
             shown = path.as_posix()
         lines.append(f"- {html_text(shown)}")
     return "Đã ghi các tệp:\n\n" + ("\n".join(lines) if lines else "- (không có tệp nào)")
+
+
+# --------------------------------------------------------------------------------------------
+# the narrative (Phụ lục I): who sent it, which headings are missing
+
+
+def _outline(data: "PeriodData") -> list[dict]:
+    from ..catalogue import narrative_records
+
+    return narrative_records(data.period.year, data.root)
+
+
+def narrative_status(data: "PeriodData") -> pd.DataFrame:
+    """One row per unit that owes a heading of the Phụ lục I outline or sent a Word report, in
+    the registry's order: ``unit, unit_name, sent`` (a readable report of the unit is in use),
+    ``source_file``, ``written`` (headings with text), ``missing`` (the labels of the headings
+    its ``missing-section`` findings name), ``outside`` (paragraphs outside the outline)."""
+    columns = ["unit", "unit_name", "sent", "source_file", "written", "missing", "outside"]
+    outline = _outline(data)
+    titles = {row["id"]: f"{row['id']} {nfc(row['title'])}" for row in outline}  # 'II.1 Tồn tại, hạn chế
+    owing = {unit for row in outline for unit in row["units"]}
+    n = data.narrative if data.narrative is not None else pd.DataFrame(columns=["unit", "heading", "superseded"])
+    live = n[~n["superseded"].astype(bool)] if len(n) else n
+    f = data.findings if data.findings is not None else pd.DataFrame(columns=["unit", "check", "indicator"])
+    missing = f[f["check"] == "missing-section"] if len(f) else f
+    names = unit_names(data)
+    rows = []
+    for code in names:
+        mine = live[live["unit"] == code] if len(live) else live
+        if code not in owing and not len(mine):
+            continue
+        gaps = list(missing.loc[missing["unit"] == code, "indicator"]) if len(missing) else []
+        rows.append({
+            "unit": code, "unit_name": names[code], "sent": bool(len(mine)),
+            "source_file": ", ".join(dict.fromkeys(mine["source_file"])) if len(mine) else "",
+            "written": int(mine.loc[mine["heading"] != "", "heading"].nunique()) if len(mine) else 0,
+            "missing": [titles.get(g, g) for g in gaps],
+            "outside": int((mine["heading"] == "").sum()) if len(mine) else 0,
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def narrative_text(data: "PeriodData") -> str:
+    """One paragraph (Markdown): how many units sent their Phụ lục I report, who has not, how many
+    headings are still missing."""
+    s = narrative_status(data)
+    if not len(s):
+        return "Đề cương Phụ lục I không giao mục nào cho các đơn vị."
+    sent = int(s["sent"].sum())
+    if sent == 0:
+        return (f"Chưa nhận được báo cáo Phụ lục I (văn bản Word) của đơn vị nào ({number(len(s))} đơn vị phải báo "
+                "cáo).")
+    text = f"**{sent}/{len(s)}** đơn vị đã gửi báo cáo Phụ lục I (văn bản Word)"
+    unsent = list(s.loc[~s["sent"], "unit_name"])
+    text += f"; chưa gửi: {html_text(listing(unsent))}." if unsent else "."
+    gaps = s[s["missing"].map(len) > 0]
+    if len(gaps):
+        text += (f" Còn thiếu {number(int(gaps['missing'].map(len).sum()))} mục ở "
+                 f"{html_text(listing(list(gaps['unit_name'])))}.")
+    else:
+        text += " Các báo cáo đã gửi có đủ các mục được giao."
+    outside = int(s["outside"].sum())
+    if outside:
+        text += f" {number(outside)} đoạn văn được viết ngoài đề cương (cần xem khi hoàn thiện báo cáo)."
+    return text
+
+
+def narrative_table(data: "PeriodData") -> str:
+    """Who sent the Phụ lục I report and which headings are still missing (HTML)."""
+    s = narrative_status(data)
+    table = pd.DataFrame({
+        "Đơn vị": s["unit_name"],
+        "Văn bản Phụ lục I": [f if sent else DASH for f, sent in zip(s["source_file"], s["sent"])],
+        "Tình trạng": ['<span class="tag ok">Đã gửi</span>' if sent else '<span class="tag missing">Chưa gửi</span>'
+                       for sent in s["sent"]],
+        "Số mục đã viết": s["written"],
+        "Mục còn thiếu": [html_text("; ".join(m)) if m else DASH for m in s["missing"]],
+    })
+    return html_table(table, right=("Số mục đã viết",), html=("Tình trạng", "Mục còn thiếu"),
+                      empty="Đề cương Phụ lục I không giao mục nào cho các đơn vị.")

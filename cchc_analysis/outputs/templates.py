@@ -4,6 +4,16 @@ A department fills only the ``Số liệu`` column. The template carries its uni
 hidden ``_cchc`` sheet (read back by the ingest before any title), input checks on every value cell
 (whole numbers for counts, 0..100 for percents, the listed choices for coded rows), and the other
 cells locked.
+
+A rate cell keeps the General number format, so that what a person types there cannot end as a
+wrong number in Excel or in LibreOffice Calc (tried in Calc through its UNO bridge, in a vi-VN
+locale, ``tests/test_templates_calc.py``): ``87,5`` is stored as 87.5; ``87,5%``, ``6,4%`` and
+``100%`` are stored as 0.875, 0.064 and 1 *and the cell takes a percent format* (both programs give
+a General cell the format of what was typed), which the ingest reads as 87.5, 6.4 and 100; ``87.5``
+(a point is not the decimal separator in vi-VN) is text, which the input check refuses with its
+Vietnamese message. A cell formatted ``0.0`` would keep that format in Calc, so ``6,4%`` would be
+stored as 0.064 shown ``0,1`` and read as 0.064 %; a cell formatted ``0.0%`` makes Calc add the
+``%`` as one types, so a typed ``87,5%`` becomes the text ``87,5%%``.
 """
 
 from __future__ import annotations
@@ -18,12 +28,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..catalogue import parse_choices
 from ..periods import Period
 from . import a4_print
+from .layout import FONT, finish
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FILL_INPUT = PatternFill("solid", fgColor="FFF9E1")
 FILL_HEAD = PatternFill("solid", fgColor="DDE7F3")
-TEMPLATE_VERSION = "cchc-phu-luc-ii-1"
+TEMPLATE_VERSION = "cchc-phu-luc-ii-2"  # 2: rate cells in the General format (see above)
+#: column widths (Excel units): STT, Chỉ tiêu, Đơn vị tính, Số liệu, Ghi chú; A4 portrait at ~90 %
+WIDTHS = (7, 48, 14, 11, 20)
+#: what the input check of a rate cell says when it refuses an entry
+PERCENT_ERROR = ("Tỷ lệ phần trăm: ghi một số từ 0 đến 100, ví dụ 87,5 hoặc 87,5% "
+                 "(dấu thập phân là dấu phẩy).")
 
 
 def unit_rows(catalogue: pd.DataFrame, unit: str, level: str = "district") -> pd.DataFrame:
@@ -54,7 +70,7 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
     sheet["A5"] = (f"Thời gian chốt số liệu: từ {period_obj.start:%d/%m/%Y} đến {period_obj.end:%d/%m/%Y}. "
                    "Chỉ ghi vào cột Số liệu (ô màu vàng).")
     for ref in ("A1", "A2", "A3", "A4"):
-        sheet[ref].font = Font(bold=True)
+        sheet[ref].font = Font(name=FONT, bold=True, size=12 if ref != "A1" else 11)
     for row in range(1, 6):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
         sheet.cell(row, 1).alignment = Alignment(horizontal="center", wrap_text=True)
@@ -78,8 +94,8 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
                             showErrorMessage=True, errorTitle="Số liệu không hợp lệ",
                             error="Chỉ tiêu này là số đếm: ghi một số nguyên không âm.")
     percents = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,
-                              showErrorMessage=True, errorTitle="Số liệu không hợp lệ",
-                              error="Tỷ lệ phần trăm: ghi một số từ 0 đến 100 (ví dụ 87,5).")
+                              showErrorMessage=True, errorTitle="Số liệu không hợp lệ", error=PERCENT_ERROR,
+                              showInputMessage=True, promptTitle="Tỷ lệ %", prompt="Ví dụ 87,5 hoặc 87,5%")
     scores = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                             showErrorMessage=True, errorTitle="Số liệu không hợp lệ", error="Ghi số điểm (số không âm).")
     for validation in (counts, percents, scores):
@@ -104,8 +120,7 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
                 counts.add(value_cell)
                 value_cell.number_format = "#,##0"
             elif entry.kind == "percent":
-                percents.add(value_cell)
-                value_cell.number_format = "0.0"
+                percents.add(value_cell)  # General: a typed 87,5% gives the cell a percent format
             elif entry.kind == "score":
                 scores.add(value_cell)
             elif entry.kind == "code":
@@ -116,7 +131,7 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
                 sheet.add_data_validation(listed)
                 listed.add(value_cell)
         row += 1
-    for col, width in zip("ABCDE", (9, 62, 18, 12, 28)):
+    for col, width in zip("ABCDE", WIDTHS):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = sheet.cell(head + 2, 1)
     a4_print(sheet, head, head + 1)
@@ -126,6 +141,7 @@ def write_template(path: Path, period: str, unit: str, unit_name: str, catalogue
     for key, value in (("unit", unit), ("period", period_obj.id), ("template", TEMPLATE_VERSION)):
         meta.append([key, value])
     meta.sheet_state = "hidden"
+    finish(book)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

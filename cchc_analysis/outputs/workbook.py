@@ -1,10 +1,12 @@
 """The consolidated workbook of a period, ``reports/<period>/consolidated.xlsx``.
 
 The first sheet is the official Phụ lục II as the district sends it to the province: the title
-block, the header ``STT | Chỉ tiêu thống kê | Đơn vị tính | Số liệu | Ghi chú``, then every
-catalogue row in the letter's order with the STT as printed, the district's consolidated value
-(numbers stored as numbers, Vietnamese display formats), group rows in bold, A4 portrait print
-setup. Further sheets: ``So sánh`` (comparison with earlier periods), ``Đầy đủ - đúng hạn``
+block, the letter's two header rows (``STT | Chỉ tiêu thống kê | Kết quả thống kê | Ghi chú``,
+``Kết quả thống kê`` over ``Đơn vị tính | Số liệu``), then every catalogue row in the letter's
+order with the STT as printed, the district's consolidated value (numbers stored as numbers,
+Vietnamese display formats), group rows in bold; under the table the place and date line and the
+signature block (``TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH``, ``(ký tên và đóng dấu)``);
+A4 portrait in Times New Roman, the header rows repeated on each page. Further sheets: ``So sánh`` (comparison with earlier periods), ``Đầy đủ - đúng hạn``
 (completeness and timeliness by unit) and ``Phát hiện`` (every finding).
 
 Every text that may come from a department passes through :func:`cchc_analysis.safety.cell_text`.
@@ -26,6 +28,7 @@ from ..findings import CHECKS, SEVERITIES
 from ..safety import cell_text
 from ..text import is_missing
 from . import a4_print, report
+from .layout import finish
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PeriodData
@@ -41,8 +44,21 @@ META_TEMPLATE = "cchc-consolidated"
 
 TITLE = "THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH"
 HEADER = ("STT", "Chỉ tiêu thống kê", "Đơn vị tính", "Số liệu", "Ghi chú")
-WIDTHS = (9, 60, 17, 13, 30)
+#: the letter's header: two rows, ``Kết quả thống kê`` merged over ``Đơn vị tính`` and ``Số liệu``,
+#: the other three headings merged down over both rows
+HEADER_TOP = ("STT", "Chỉ tiêu thống kê\n(Sử dụng trong kỳ báo cáo hàng quý, 6 tháng, năm)", "Kết quả thống kê",
+              None, "Ghi chú")
+HEADER_BOTTOM = (None, None, "Đơn vị tính", "Số liệu", None)
+#: column widths (Excel units): A4 portrait at ~87 % within the margins of an administrative document
+WIDTHS = (7, 46, 14, 10, 22)
 HEADER_ROW = 6
+#: the first row of the table, below the two header rows
+FIRST_ROW = HEADER_ROW + 2
+#: the signature block under the table, as the letter signs (``[district] signature`` overrides)
+SIGNATURE = ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+SIGNATURE_NOTE = "(ký tên và đóng dấu)"
+#: the sign-off line above the table (:mod:`cchc_analysis.signoff`)
+STATUS_ROW = 5
 
 #: Excel number formats by value kind (Excel shows them with the reader's separators:
 #: ``1.234`` and ``87,5`` on a Vietnamese system)
@@ -77,22 +93,17 @@ def _text(value) -> str | None:
     return cell_text(text) if text else None
 
 
-def _lines(text, width: float) -> int:
-    """Lines a wrapped cell of ``width`` (Excel units) needs, roughly."""
-    if not text:
-        return 1
-    per_line = max(1.0, width * 1.05)
-    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
-
-
 def _table_sheet(ws: Worksheet, columns: list[tuple[str, float]], rows: list[list],
                  formats: dict[int, str] | None = None, caption: str | None = None) -> int:
     """A plain table: an optional bold caption on row 1, then a bold header row (frozen,
     filtered), wrapped text, the given widths; returns the header's row number."""
     formats = formats or {}
     head = 1
-    if caption:
-        ws.cell(row=1, column=1, value=cell_text(report.nfc(caption))).font = Font(bold=True, size=12)
+    if caption:  # across the table, wrapped: it prints within the page
+        cell = ws.cell(row=1, column=1, value=cell_text(report.nfc(caption)))
+        cell.font = Font(bold=True, size=12)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(columns)))
         head = 2
     for c, (label, width) in enumerate(columns, start=1):
         cell = ws.cell(row=head, column=c, value=label)
@@ -119,7 +130,7 @@ def _table_sheet(ws: Worksheet, columns: list[tuple[str, float]], rows: list[lis
 # Phụ lục II
 
 
-def _main_sheet(ws: Worksheet, data: "PeriodData") -> None:
+def _main_sheet(ws: Worksheet, data: "PeriodData", status: str = "") -> None:
     district = (data.settings or {}).get("district", {}).get("name", "UBND huyện Cẩm Xuyên")
     p = data.period
     base = Font(name=FONT, size=12)
@@ -141,21 +152,30 @@ def _main_sheet(ws: Worksheet, data: "PeriodData") -> None:
         cell.font = font
         cell.alignment = _CENTER
     ws.row_dimensions[3].height = 34
-
-    for c, (label, width) in enumerate(zip(HEADER, WIDTHS), start=1):
-        cell = ws.cell(row=HEADER_ROW, column=c, value=label)
-        cell.font = bold
-        cell.fill = _HEAD_FILL
+    if status:  # closed ("Số liệu đã chốt lúc ... bởi ...") or provisional, and since when
+        ws.merge_cells(start_row=STATUS_ROW, start_column=1, end_row=STATUS_ROW, end_column=len(HEADER))
+        cell = ws.cell(row=STATUS_ROW, column=1, value=cell_text(report.nfc(status)))
+        cell.font = Font(name=FONT, size=11, italic=True, bold=True)
         cell.alignment = _CENTER
-        cell.border = _BORDER
+        ws.row_dimensions[STATUS_ROW].height = 30
+
+    for c, (top, bottom, width) in enumerate(zip(HEADER_TOP, HEADER_BOTTOM, WIDTHS), start=1):
+        for row, label in ((HEADER_ROW, top), (HEADER_ROW + 1, bottom)):
+            cell = ws.cell(row=row, column=c, value=label)
+            cell.font = bold
+            cell.fill = _HEAD_FILL
+            cell.alignment = _CENTER
+            cell.border = _BORDER
         ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[HEADER_ROW].height = 22
+    for c in (1, 2, 5):
+        ws.merge_cells(start_row=HEADER_ROW, start_column=c, end_row=HEADER_ROW + 1, end_column=c)
+    ws.merge_cells(start_row=HEADER_ROW, start_column=3, end_row=HEADER_ROW, end_column=4)
 
     values = {}
     if data.consolidated is not None and len(data.consolidated):
         values = dict(zip(data.consolidated["indicator"].astype(str),
                           pd.to_numeric(data.consolidated["value"], errors="coerce")))
-    row = HEADER_ROW
+    row = FIRST_ROW - 1
     for item in data.catalogue.itertuples(index=False):
         row += 1
         group = item.kind == "group"
@@ -180,17 +200,55 @@ def _main_sheet(ws: Worksheet, data: "PeriodData") -> None:
                 cell.fill = _SECTION_FILL
         if not group:
             ws.cell(row=row, column=4).number_format = NUMBER_FORMATS.get(item.kind, "General")
-        lines = max(_lines(name, WIDTHS[1]), _lines(report.nfc(item.unit), WIDTHS[2]),
-                    _lines(report.nfc(item.note), WIDTHS[4]))
-        ws.row_dimensions[row].height = max(18.0, 16.5 * lines + 2)
+    row = _signature(ws, row + 2, data.settings or {})
 
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
     ws.print_area = f"A1:{get_column_letter(len(HEADER))}{row}"
-    a4_print(ws, HEADER_ROW)
+    a4_print(ws, HEADER_ROW, HEADER_ROW + 1)  # the letter's margins; rows fitted by layout.finish
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.center.text = "Trang &P/&N"
+
+
+def place_name(settings: dict) -> str:
+    """The place the district signs in: ``[district] place``, else its name without the
+    ``UBND huyện`` before it (``Cẩm Xuyên``)."""
+    district = settings.get("district", {}) or {}
+    place = str(district.get("place") or "").strip()
+    if place:
+        return report.nfc(place)
+    name = report.nfc(district.get("name") or "UBND huyện Cẩm Xuyên")
+    for prefix in ("UBND huyện ", "UBND thị xã ", "UBND thành phố ", "UBND quận ", "Ủy ban nhân dân huyện "):
+        if name.lower().startswith(prefix.lower()):
+            return name[len(prefix):]
+    return name
+
+
+def _signature(ws: Worksheet, first: int, settings: dict) -> int:
+    """The place and date line and the signature block under the table, on the right as the
+    letter has them (``Cẩm Xuyên, ngày ... tháng ... năm ...``, ``TM. ỦY BAN NHÂN DÂN / KT. CHỦ
+    TỊCH / PHÓ CHỦ TỊCH``, ``(ký tên và đóng dấu)``, room to sign, the signer's name when
+    ``[district] signer`` names one); returns the last row written."""
+    district = settings.get("district", {}) or {}
+    titles = district.get("signature") or SIGNATURE
+    if isinstance(titles, str):
+        titles = [part.strip() for part in titles.split("/") if part.strip()]
+    signer = report.nfc(district.get("signer") or "")
+    lines = [(f"{place_name(settings)}, ngày ..... tháng ..... năm ..........", Font(name=FONT, size=12, italic=True))]
+    lines += [(report.nfc(t), Font(name=FONT, size=12, bold=True)) for t in titles]
+    lines.append((SIGNATURE_NOTE, Font(name=FONT, size=12, italic=True)))
+    lines += [(None, None)] * 3  # room for the signature and the seal
+    lines.append((signer or None, Font(name=FONT, size=12, bold=True)))
+    row = first - 1
+    for text, font in lines:
+        row += 1
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=len(HEADER))
+        if text:
+            cell = ws.cell(row=row, column=3, value=cell_text(text))
+            cell.font = font
+            cell.alignment = _CENTER
+        else:
+            ws.row_dimensions[row].height = 18
+    return row
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,10 +268,10 @@ def _comparison_sheet(ws: Worksheet, data: "PeriodData") -> None:
         if len(part) and not any(refp == r[1] for r in refs):
             refs.append((ref, refp, part.set_index("indicator")))
     labels = {"previous": "Kỳ trước", "last_year": "Cùng kỳ năm trước"}
-    columns = [("Mã chỉ tiêu", 11), ("Tên chỉ tiêu", 50), ("Đơn vị", 14), ("Kỳ này", 13)]
+    columns = [("Mã chỉ tiêu", 10), ("Tên chỉ tiêu", 40), ("Đơn vị", 12), ("Kỳ này", 11)]
     for ref, _refp, _part in refs:
-        columns += [(labels[ref], 13), (f"Thay đổi so với {labels[ref].lower()}", 13),
-                    (f"Thay đổi so với {labels[ref].lower()} (%)", 13)]
+        columns += [(labels[ref], 11), (f"Thay đổi so với {labels[ref].lower()}", 11),
+                    (f"Thay đổi so với {labels[ref].lower()} (%)", 11)]
     current = {}
     if data.consolidated is not None and len(data.consolidated):
         current = dict(zip(data.consolidated["indicator"].astype(str),
@@ -252,10 +310,11 @@ def _units_sheet(ws: Worksheet, data: "PeriodData") -> None:
     sections = list(matrix.columns) if len(matrix) else []
     names = report.unit_names(data)
     units = list(status["unit"]) + [u for u in (list(sums.index) if len(sums) else []) if u not in set(status["unit"])]
-    columns = [("Mã đơn vị", 10), ("Đơn vị", 32), ("Đã gửi", 9), ("Tệp đã nhận", 34), ("Thời điểm nhận", 17),
-               ("Hạn gửi", 17), ("Tình trạng", 14), ("Muộn (giờ)", 10), ("Số liệu phải báo cáo", 12),
-               ("Đã ghi", 9), ("Hợp lệ", 9), ("Tỷ lệ hợp lệ (%)", 11)]
-    columns += [(f"Mục {s} (%)", 9) for s in sections]
+    # one deadline for every unit: said in the caption, so that the table prints at a readable size
+    columns = [("Mã đơn vị", 7), ("Đơn vị", 20), ("Đã gửi", 6.5), ("Tệp đã nhận", 18), ("Thời điểm nhận", 17),
+               ("Tình trạng", 9), ("Muộn (giờ)", 7), ("Số liệu phải báo cáo", 8),
+               ("Đã ghi", 6.5), ("Hợp lệ", 6.5), ("Tỷ lệ hợp lệ (%)", 7.5)]
+    columns += [(f"Mục {s} (%)", 6.5) for s in sections]
     status_words = {"ok": "Đúng hạn", "late": "Muộn", "missing": "Chưa gửi"}
     deadline = pd.Timestamp(data.deadline).to_pydatetime() if data.deadline is not None else None
     rows = []
@@ -271,7 +330,6 @@ def _units_sheet(ws: Worksheet, data: "PeriodData") -> None:
             ("Có" if s["reported"] else "Không") if s is not None else None,
             _text(s["source_file"]) if s is not None else None,
             None if is_missing(received) else pd.Timestamp(received).to_pydatetime(),
-            deadline,
             status_words.get(s["status"]) if s is not None else None,
             _number(round(s["late_hours"], 1)) if s is not None and s["status"] == "late" else None,
             owed, filled, valid,
@@ -280,12 +338,13 @@ def _units_sheet(ws: Worksheet, data: "PeriodData") -> None:
         line += [_number(round(matrix.at[unit, sec], 1)) if len(matrix) and unit in matrix.index
                  and not is_missing(matrix.at[unit, sec]) else None for sec in sections]
         rows.append(line)
-    _table_sheet(ws, columns, rows, formats={4: DATETIME_FORMAT, 5: DATETIME_FORMAT})
-    for r in range(2, len(rows) + 2):
-        for c in (5, 6):
-            ws.cell(row=r, column=c).number_format = DATETIME_FORMAT
-        ws.cell(row=r, column=8).number_format = "0.0"
-        for c in range(12, len(columns) + 1):
+    caption = (f"Gửi báo cáo và mức độ đầy đủ của số liệu, {data.period.title}; hạn gửi: "
+               + (report.date_time(deadline) if deadline is not None else "chưa quy định"))
+    head = _table_sheet(ws, columns, rows, formats={4: DATETIME_FORMAT}, caption=caption)
+    for r in range(head + 1, len(rows) + head + 1):
+        ws.cell(row=r, column=5).number_format = DATETIME_FORMAT
+        ws.cell(row=r, column=7).number_format = "0.0"
+        for c in range(11, len(columns) + 1):
             ws.cell(row=r, column=c).number_format = "0.0"
 
 
@@ -293,8 +352,8 @@ def _findings_sheet(ws: Worksheet, data: "PeriodData") -> None:
     f = data.findings if data.findings is not None else pd.DataFrame()
     names = report.unit_names(data)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    columns = [("Mức độ", 11), ("Đơn vị", 28), ("Chỉ tiêu", 10), ("Mã kiểm tra", 20), ("Loại", 28),
-               ("Nội dung", 80), ("Tệp", 30), ("Trang tính", 14), ("Dòng", 7)]
+    columns = [("Mức độ", 9), ("Đơn vị", 18), ("Chỉ tiêu", 8), ("Mã kiểm tra", 15), ("Loại", 18),
+               ("Nội dung", 50), ("Tệp", 16), ("Trang tính", 10), ("Dòng", 6)]
     rows = []
     if len(f):
         f = f.assign(_rank=f["severity"].map(rank).fillna(9)).sort_values(["_rank", "unit", "indicator", "check"])
@@ -315,15 +374,21 @@ def _findings_sheet(ws: Worksheet, data: "PeriodData") -> None:
     _table_sheet(ws, columns, rows)
 
 
-def write_consolidated_workbook(data: "PeriodData", path: Path | str) -> Path:
+def write_consolidated_workbook(data: "PeriodData", path: Path | str, status: str | None = None) -> Path:
     """Write the period's consolidated workbook to ``path`` (parent folders created) and return
     the path. Sheets: ``Phụ lục II`` (first), ``So sánh``, ``Đầy đủ - đúng hạn``, ``Phát hiện``,
-    and the hidden ``_cchc`` (template, period, table sheet)."""
+    and the hidden ``_cchc`` (template, period, table sheet). Above the table, ``status``: whether
+    the numbers are closed or provisional (default: the period's sign-off state,
+    :func:`cchc_analysis.signoff.signoff`)."""
     path = Path(path)
+    if status is None:
+        from ..signoff import signoff
+
+        status = signoff(data.period.id, data.root).text()
     book = Workbook()
     main = book.active
     main.title = SHEET_MAIN
-    _main_sheet(main, data)
+    _main_sheet(main, data, status)
     _comparison_sheet(book.create_sheet(SHEET_COMPARISON), data)
     _units_sheet(book.create_sheet(SHEET_UNITS), data)
     _findings_sheet(book.create_sheet(SHEET_FINDINGS), data)
@@ -333,6 +398,7 @@ def write_consolidated_workbook(data: "PeriodData", path: Path | str) -> Path:
     meta.sheet_state = "hidden"
     book.properties.title = f"Phụ lục II — {data.period.title}"
     book.properties.creator = "cchc_analysis"
+    finish(book)  # Times New Roman, rows as tall as their text, print areas
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
