@@ -117,7 +117,6 @@ def signals_held():
 # --------------------------------------------------------------------------------------------
 # one line per failure
 
-_NO_ROOM = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
 _GONE = (errno.ENOENT, errno.ENOTDIR)
 _DISCONNECTED = tuple(getattr(errno, n) for n in ("ESTALE", "ENODEV", "ENXIO", "ENOTCONN", "EHOSTDOWN", "ENOMEDIUM")
                       if hasattr(errno, n))
@@ -164,7 +163,7 @@ def errno_advice(code: int | None, *, path: str = "", root: str = "") -> tuple[s
     if code in _DISCONNECTED:
         return f"{where} bị ngắt kết nối", "hãy kết nối lại ổ đĩa rồi chạy lại"
     if code == errno.EIO:
-        return f"lỗi đọc ghi của {where}", "hãy kiểm tra ổ đĩa (dmesg, fsck) rồi chạy lại"
+        return f"lỗi đọc/ghi của {where}", "hãy kiểm tra ổ đĩa (dmesg, fsck) rồi chạy lại"
     if code == errno.ENOMEM:
         return "máy hết bộ nhớ", "hãy đóng bớt chương trình khác hoặc chạy lúc máy rảnh"
     if code in (errno.EMFILE, errno.ENFILE):
@@ -211,12 +210,12 @@ def one_line(error: BaseException, root: Path | str | None = None, command: str 
                 path = shown(name, root)
                 break
         advice = errno_advice(error.errno, path=path, root=root_text)
+        detail = f" ({error.strerror})" if error.strerror else ""
         if advice is None:
             what = f"lỗi hệ thống khi đọc hoặc ghi {path or 'một tệp'} ({_flat(error.strerror or error)})"
-            todo = "hãy kiểm tra thư mục làm việc rồi chạy lại (thêm --debug để xem chi tiết)"
+            todo, detail = "hãy kiểm tra thư mục làm việc rồi chạy lại (thêm --debug để xem chi tiết)", ""
         else:
             what, todo = advice
-        detail = f" ({error.strerror})" if error.strerror else ""
         return f"Lỗi: lệnh {doing} không chạy tiếp được: {what}{detail}; {KEPT}. {todo[0].upper()}{todo[1:]}."
     return (f"Lỗi: lệnh {doing} dừng vì một lỗi không lường trước ({type(error).__name__}: {_flat(error)[:300]}); "
             f"{KEPT}. Hãy chạy lại với --debug để xem chi tiết và gửi cho người phát triển.")
