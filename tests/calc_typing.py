@@ -23,26 +23,7 @@ import sys
 import time
 
 import uno
-from com.sun.star.beans import PropertyValue
-
-
-def prop(name, value):
-    item = PropertyValue()
-    item.Name, item.Value = name, value
-    return item
-
-
-def connect(port: str, seconds: float = 60.0):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return resolver.resolve(f"uno:socket,host=localhost,port={port};urp;StarOffice.ComponentContext")
-        except Exception:  # noqa: BLE001 - the office is still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
+from calc_uno import connect, prop
 
 
 def document_window(uitest, seconds: float = 10.0):

@@ -33,7 +33,6 @@ are made by hand (a run reads nothing of them).
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import hashlib
 import io
@@ -61,6 +60,7 @@ from cchc_analysis import run as R
 from cchc_analysis.cli import main
 
 import faultshim
+from test_run import write_submissions, write_unit  # the departments' workbooks, as the run tests write them
 
 PERIOD = "2021-H1"
 SHIM = Path(__file__).with_name("faultshim.py")
@@ -91,27 +91,6 @@ VP_2021 = [
 ]
 TP_2020 = [(stt, name, unit, value) for (stt, name, unit, _), value in zip(TP_2021, [10, 4, 25])]
 TP_FILE = "Phu luc II - Tu phap.xlsx"
-
-
-def write_unit(path: Path, unit_name: str, period_words: str, rows: list[tuple]) -> None:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Phụ lục II"
-    sheet.append([f"TÊN CƠ QUAN: {unit_name}"])
-    sheet.append([f"THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH {period_words}"])
-    sheet.append([])
-    sheet.append(["STT", "Chỉ tiêu thống kê", "Đơn vị tính", "Số liệu", "Ghi chú"])
-    for row in rows:
-        sheet.append([*row, None])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-
-
-def write_submissions(folder: Path, received: dict[str, str]) -> None:
-    with open(folder / "submissions.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "received_at"])
-        writer.writerows(received.items())
 
 
 def correct_tp(root: Path) -> None:
