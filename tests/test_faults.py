@@ -510,7 +510,9 @@ def kind_of_state(which: dict[str, str], ws: Path) -> tuple:
 def after_every_stop(driven: Driven, old: dict, new: dict, command: str) -> tuple[int, int, set]:
     """Every state the command left at a stop: the outputs are old or new, whole. The next check
     clears up: run once for each kind of state (:func:`kind_of_state`). Returns (distinct states,
-    kinds of state, labels of the stops)."""
+    kinds of state, events seen at the stops). A stop at which the command had written a file of
+    its own while a notebook's file appeared is labelled ``"<write>; appeared <files>"`` by
+    :func:`drive`: both events count, each on its own."""
     states: set[str] = set()
     kinds: set[tuple] = set()
     for label, ws in driven.copies:
@@ -522,7 +524,7 @@ def after_every_stop(driven: Driven, old: dict, new: dict, command: str) -> tupl
             kinds.add(kind)
             next_check_clears_up(ws, found, command, label)
         shutil.rmtree(ws)
-    return len(states), len(kinds), {label for label, _ in driven.copies}
+    return len(states), len(kinds), {event for label, _ in driven.copies for event in label.split("; ")}
 
 
 # --------------------------------------------------------------------------------------------
