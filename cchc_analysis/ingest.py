@@ -970,13 +970,15 @@ def _is_signature(row: list) -> bool:
 def _fill(cell: dict, value_cell, r: int, book: Workbook, facts, sheet: SheetData, ctx: _Context, finding,
           percent_rows) -> None:
     """Parse the value of ``cell``. ``facts()``: the sheet's :meth:`Workbook.cell_info` (None
-    where formats are unknown), asked only for a rate that may be a percent-formatted fraction."""
+    where formats are unknown), asked only for a rate that a percent format may show: a fraction
+    (0.875 shown 87,5 %) or a number up to 10 (1.5 shown 150 %, typed by mistake: read as 150 and
+    found out of range, not as 1.5 %)."""
     spec = ctx.specs[cell["indicator"]]
     percent_format = None
     c = cell["_c"]
     numeric = isinstance(value_cell, (int, float)) and not isinstance(value_cell, bool)
     if spec["kind"] == "percent" and numeric:
-        if float(value_cell) > 1.0:  # a percent format would show it as 150 % or more: taken as written
+        if float(value_cell) > 10.0:  # a percent format would show it as over 1000 %: taken as written
             percent_format = False if book.formats_known else None
         elif (info := facts()) is not None:
             fact = info.get((r, c))

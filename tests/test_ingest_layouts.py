@@ -66,6 +66,25 @@ def test_letter_layout_two_row_merged_header_and_page_break(raw):
     assert result.findings.empty
 
 
+def test_a_percent_typed_over_100_in_a_percent_cell_is_out_of_range_not_a_small_rate(raw):
+    """'150%' and '101%' typed into cells formatted as percents hold 1.5 and 1.01: the department
+    wrote 150 % and 101 %, which no rate may be (not 1.5 % and 1.01 %). A plain 2.5 and a
+    percent-formatted 0.9 (shown 90%) are rates as written."""
+    rows = [["TÊN CƠ QUAN: Phòng Nội vụ"], HEADER, HEADER2,   # rows 1-3
+            row("4.2.5", 1.5), row("4.3.4", 1.01), row("7.1.8.3", 2.5), row("7.1.8.4", 0.9)]  # rows 4-7
+    write_sheet(raw / "ty le.xlsx", rows, title="Phụ lục II", merges=["A2:A3", "B2:B3", "C2:D2", "E2:E3"],
+                formats={"D4": "0%", "D5": "0%", "D7": "0%"})
+    result = ingest("2021-H1", raw)
+    values = result.values.set_index("indicator")
+    assert values.loc["7.1.8.3", "value"] == 2.5 and values.loc["7.1.8.4", "value"] == 90
+    assert math.isnan(values.loc["4.2.5", "value"]) and math.isnan(values.loc["4.3.4", "value"])
+    assert list(values.loc[["4.2.5", "4.3.4"], "raw"]) == ["1.5", "1.01"]  # what the file holds, kept
+    found = result.findings.set_index("indicator")
+    assert list(found.loc[["4.2.5", "4.3.4"], "check"]) == ["out-of-range", "out-of-range"]
+    assert list(found.loc[["4.2.5", "4.3.4"], "row"]) == [4, 5]
+    assert "ô ghi 150" in found.loc["4.2.5", "message"] and "ô ghi 101" in found.loc["4.3.4", "message"]
+
+
 def test_own_rows_single_header_abbreviated_headings(raw):
     """Only the unit's own rows, codes without the trailing dot, 'Nội dung'/'ĐVT' headings."""
     rows = [
