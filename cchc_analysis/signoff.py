@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -294,6 +295,41 @@ def _read_only(path: Path) -> None:
     os.chmod(path, 0o444)
 
 
+@contextmanager
+def _staged():
+    """Staging folders registered in the block (``made(path)`` returns ``path``) are removed at its
+    end, unless :func:`~cchc_analysis.atomic.swap_in` has put them in place by then."""
+    made: list[Path] = []
+
+    def register(path: Path) -> Path:
+        made.append(path)
+        return path
+
+    try:
+        yield register
+    finally:
+        for path in made:
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _restamped_reports(reports: Path, state: SignOff, write_xlsx, made) -> Path | None:
+    """A staging copy of the period's reports (files linked, not copied) with the consolidated
+    workbook written again by ``write_xlsx(path)`` and the summary stamped with ``state``; None
+    when the period has no reports yet. ``made``: the :func:`_staged` block's register."""
+    if not reports.is_dir():
+        return None
+    staging = made(staging_folder(reports))
+    _link_tree(reports, staging)
+    if (staging / CONSOLIDATED_XLSX).exists():
+        _replace(staging / CONSOLIDATED_XLSX, write_xlsx)
+    summary = reports / SUMMARY_HTML
+    if summary.is_file():
+        text = restamp_html(summary.read_text(encoding="utf-8"), state)
+        _replace(staging / SUMMARY_HTML, lambda p: p.write_text(text, encoding="utf-8"))
+    return staging
+
+
 def close_period(period: str, root: Path | str, by: str, note: str = "") -> Closed:
     """``cchc close``: sign the period off as its last check left it. Call under the period's
     lock. Raises :class:`SignOffError` when the period is closed already, was never checked, or
@@ -330,23 +366,15 @@ def close_period(period: str, root: Path | str, by: str, note: str = "") -> Clos
     state = SignOff(True, A.local_now(settings), by, note, last["checked_at"], last["check_id"])
     unchecked = A.file_events(A.file_state(record.files), A.seen_files(A.inventory(ws.raw_dir(pid)), None))
     data = load_period(pid, ws.root)
-    staging = staging_folder(folder)
-    report_staging = None
-    try:
+    with _staged() as made:
+        staging = made(staging_folder(folder))
         _link_tree(folder, staging)
         copy = staging / CLOSED_FOLDER
         copy.mkdir()
         shutil.copyfile(folder / CONSOLIDATED_PARQUET, copy / CONSOLIDATED_PARQUET)
         write_consolidated_workbook(data, copy / CONSOLIDATED_XLSX, status=state.text())
         A.append(staging / AUDIT_FOLDER, record, actions=A.action_row(pid, "close", state.closed_at, A.new_id(), by, note))
-        if reports.is_dir():
-            report_staging = staging_folder(reports)
-            _link_tree(reports, report_staging)
-            if (report_staging / CONSOLIDATED_XLSX).exists():
-                _replace(report_staging / CONSOLIDATED_XLSX, lambda p: shutil.copyfile(copy / CONSOLIDATED_XLSX, p))
-            if summary.is_file():
-                text = restamp_html(summary.read_text(encoding="utf-8"), state)
-                _replace(report_staging / SUMMARY_HTML, lambda p: p.write_text(text, encoding="utf-8"))
+        report_staging = _restamped_reports(reports, state, lambda p: shutil.copyfile(copy / CONSOLIDATED_XLSX, p), made)
         for path in copy.iterdir():
             _read_only(path)
         raw, outputs = current_hashes(ws, pid, staging, report_staging)
@@ -359,14 +387,8 @@ def close_period(period: str, root: Path | str, by: str, note: str = "") -> Clos
         text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
         (staging / CLOSED_MANIFEST).write_text(text + "\n", encoding="utf-8")
         swap_in(staging, folder)  # the period is closed from here
-        staging = None
         if report_staging is not None:
             swap_in(report_staging, reports)
-            report_staging = None
-    finally:
-        for leftover in (staging, report_staging):
-            if leftover is not None:
-                shutil.rmtree(leftover, ignore_errors=True)
     return Closed(pid, manifest, ws.closed_manifest(pid), ws.closed_dir(pid) / CONSOLIDATED_XLSX, unchecked)
 
 
@@ -394,9 +416,8 @@ def reopen_period(period: str, root: Path | str, by: str, reason: str) -> dict:
     at = A.local_now(ws.settings())
     closed_at = _time(manifest.get("closed_at")) or at
     keep = f"closed-{closed_at:%Y%m%dT%H%M%S}"
-    staging = staging_folder(folder)
-    report_staging = None
-    try:
+    with _staged() as made:
+        staging = made(staging_folder(folder))
         _link_tree(folder, staging, skip=(CLOSED_MANIFEST, CLOSED_FOLDER))
         kept = staging / AUDIT_FOLDER / keep
         kept.mkdir(parents=True, exist_ok=True)
@@ -406,26 +427,11 @@ def reopen_period(period: str, root: Path | str, by: str, reason: str) -> dict:
         last = record.last("check")
         state = SignOff(False, updated_at=last["checked_at"] if last else None, check_id=last["check_id"] if last else "",
                         reopened_at=at, reopened_by=by, reason=reason)
-        if reports.is_dir():
-            report_staging = staging_folder(reports)
-            _link_tree(reports, report_staging)
-            if (report_staging / CONSOLIDATED_XLSX).exists():
-                data = load_period(pid, ws.root)
-                _replace(report_staging / CONSOLIDATED_XLSX,
-                         lambda p: write_consolidated_workbook(data, p, status=state.text()))
-            summary = reports / SUMMARY_HTML
-            if summary.is_file():
-                text = restamp_html(summary.read_text(encoding="utf-8"), state)
-                _replace(report_staging / SUMMARY_HTML, lambda p: p.write_text(text, encoding="utf-8"))
+        report_staging = _restamped_reports(
+            reports, state, lambda p: write_consolidated_workbook(load_period(pid, ws.root), p, status=state.text()), made)
         swap_in(staging, folder)  # the period is open from here
-        staging = None
         if report_staging is not None:
             swap_in(report_staging, reports)
-            report_staging = None
-    finally:
-        for leftover in (staging, report_staging):
-            if leftover is not None:
-                shutil.rmtree(leftover, ignore_errors=True)
     return manifest
 
 
