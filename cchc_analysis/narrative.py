@@ -16,11 +16,34 @@ heading it was written under, whatever way the department typed its headings:
   ``2. Cải cách thể chế: Phòng đã ...`` with the content on the same line).
 
 Matching compares folded words (:func:`cchc_analysis.text.fold`) with each heading's title and
-aliases; within part III (a numbered list of tasks) numbered lines are tasks, not headings. Text
-under a heading the outline does not have (``IV. ĐỀ XUẤT, KIẾN NGHỊ``) is kept with the heading
-``''`` and an ``unknown-section`` finding; a heading a unit is expected to write that is absent or
-empty is a ``missing-section`` finding. The title block, the opening sentence, the closing
-sentence (``Trên đây là báo cáo ...``) and the signature are the document's frame, not content.
+aliases, each also written with its usual abbreviations and with them written out (``Xây dựng
+CQĐT`` is ``Xây dựng chính quyền điện tử``; ``TTHC``, ``CNTT``, ``CCHC``, ``DN``...); within part III
+(a numbered list of tasks) numbered lines are tasks, not headings. Text under a heading the outline
+does not have (``IV. ĐỀ XUẤT, KIẾN NGHỊ``, also when numbered as a part of the outline: ``III.
+KIẾN NGHỊ, ĐỀ XUẤT`` — the words decide, not the number) is kept with the heading ``''`` and an
+``unknown-section`` finding; a sub-heading typed with a number the outline does not have under a
+heading whose sub-headings it has (``7.3. Dịch vụ công trực tuyến`` after 7.1, 7.2) is kept, with
+its text, under that heading (I.7). A heading a unit is expected to write that is absent or empty
+is a ``missing-section`` finding. The title block, the subject under ``BÁO CÁO`` (up to the line
+naming the period, even when its words are a part's title: ``Kết quả thực hiện công tác cải cách
+hành chính Quý I năm 2021``), the opening sentence, the closing sentence (``Trên đây là báo cáo
+...``) and the signature are the document's frame, not content; a ``Trên đây là ...`` followed by
+a part heading (typed ``II.`` or in a heading style) before ``Nơi nhận`` or a signature concluded a
+part, and is content of the heading it was written under.
+
+What is content although it starts with a heading's words: an item of a list (a bullet, Word's
+bullets, a line ending with ``;`` unless a heading leads it followed by its text after a colon or
+in bold, a plain line right after content ending with ``:`` or ``;`` with no typed number or one
+continuing the list's numbering that is not the heading's own, :func:`_list_item`),
+and a sentence in bold for emphasis (no typed number, Word numbering or heading style, three words
+or more after the heading's title and a full stop at its end: ``Ứng dụng CNTT được đẩy mạnh trong
+giải quyết hồ sơ.``). Parts are typed ``I.``, ``I/``, ``PHẦN I``, ``MỤC I``, ``PHẦN THỨ NHẤT``.
+
+Text is read from runs, hyperlinks, fields' results, smart tags, tracked insertions and content
+controls; a content control still showing its placeholder (``w:showingPlcHdr``, the template's
+'Nhấp hoặc gõ nhẹ vào đây để nhập văn bản.') is not the unit's text and is not read; the paragraphs
+of a text box are read right after the paragraph it is anchored in, once (Word writes a text box
+twice, as a shape and as its VML fallback).
 
 A table inside the document that is Phụ lục II is turned into a
 :class:`~cchc_analysis.workbook.SheetData` (merged cells resolved, named ``Bảng N`` after its
@@ -35,9 +58,9 @@ Documents are read, as workbooks are, in worker processes with a memory cap and 
 
 Output (DESIGN.md): ``narrative`` rows ``period, unit, heading, text, source_file, paragraph,
 superseded`` — ``paragraph`` the 1-based number of the paragraph in the document, counting every
-paragraph in reading order (empty ones and those inside tables included; a table row is numbered
-by its first paragraph); ``superseded`` True for every paragraph of a unit's earlier document
-when it sent a later one (received time, as for workbooks).
+paragraph in reading order (empty ones and those inside tables, text boxes and unfilled content
+controls included; a table row is numbered by its first paragraph); ``superseded`` True for every
+paragraph of a unit's earlier document when it sent a later one (received time, as for workbooks).
 """
 
 from __future__ import annotations
@@ -89,8 +112,28 @@ _FILLERS = sorted((w.split() for w in (
     "tinh hinh thuc hien", "viec", "thuc hien", "trien khai", "doi voi", "nhung", "mot so", "cac", "linh vuc",
     "trong", "trong cong tac", "cong tac thuc hien", "nhiem vu",
 )), key=len, reverse=True)
+#: abbreviations clerks write in headings ('Cải cách TTHC', 'Xây dựng CQĐT'), folded, with the
+#: folded words they stand for: each title and alias is matched written out and abbreviated
+_ABBREVIATIONS = {
+    "cchc": "cai cach hanh chinh", "tthc": "thu tuc hanh chinh", "cntt": "cong nghe thong tin",
+    "cqdt": "chinh quyen dien tu", "cpdt": "chinh phu dien tu", "cqs": "chinh quyen so", "cps": "chinh phu so",
+    "dn": "doanh nghiep", "nsnn": "ngan sach nha nuoc", "vbqppl": "van ban quy pham phap luat",
+    "hcnn": "hanh chinh nha nuoc", "cbccvc": "can bo cong chuc vien chuc", "dvsncl": "don vi su nghiep cong lap",
+    "htqlcl": "he thong quan ly chat luong",
+}
 #: sections departments often add that the outline does not have
 _EXTRA_SECTIONS = ("de xuat", "kien nghi", "de nghi", "de xuat kien nghi", "kien nghi de xuat")
+
+
+def _abbreviated(phrase: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The phrase with every abbreviation of :data:`_ABBREVIATIONS` written out, and with every
+    run of words an abbreviation stands for abbreviated ('ung dung cntt' <-> 'ung dung cong nghe
+    thong tin'); a variant of one word ('tthc' for 'Thủ tục hành chính') is not kept."""
+    expanded = tuple(w for word in phrase for w in _ABBREVIATIONS.get(word, word).split())
+    short = " " + " ".join(expanded) + " "
+    for abbreviation, words in sorted(_ABBREVIATIONS.items(), key=lambda item: -len(item[1])):
+        short = short.replace(f" {words} ", f" {abbreviation} ")
+    return {v for v in (expanded, tuple(short.split())) if len(v) > 1} - {phrase}
 
 
 @dataclass(frozen=True)
@@ -115,6 +158,7 @@ class Outline:
         self.headings: list[Heading] = []
         for record in records:
             phrases = {tuple(fold(t).split()) for t in [record["title"], *record["aliases"]] if fold(t)}
+            phrases |= {variant for phrase in phrases for variant in _abbreviated(phrase)}
             self.headings.append(Heading(record["id"], record["part"], record["number"], nfc(record["title"]),
                                          record["depth"], record["order"],
                                          tuple(sorted(phrases, key=len, reverse=True)), tuple(record["units"])))
@@ -327,10 +371,17 @@ _SKIPPED = {_W + "del", _W + "moveFrom", _W + "txbxContent", _W + "instrText", _
             _W + "pPr", _W + "rPr", _W + "fldData"}
 
 
+def _placeholder(sdt) -> bool:
+    """A content control showing its placeholder text (``w:showingPlcHdr``: 'Nhấp hoặc gõ nhẹ vào
+    đây để nhập văn bản.'): the template's prompt, not something the unit wrote; not read."""
+    return _on(sdt.find(f"{_W}sdtPr/{_W}showingPlcHdr"), default=False)
+
+
 def _runs(p) -> list[tuple[str, object]]:
     """The text runs of a paragraph element in order: (text, run element); deleted text (tracked
-    changes), text boxes and field codes are left out; inserted text, hyperlinks, fields' results
-    and content controls are read."""
+    changes), text boxes (read as paragraphs of their own, :func:`_text_boxes`), field codes and
+    content controls showing their placeholder are left out; inserted text, hyperlinks, fields'
+    results, smart tags and content controls are read."""
     out: list[tuple[str, object]] = []
 
     def walk(element, run) -> None:
@@ -340,6 +391,8 @@ def _runs(p) -> list[tuple[str, object]]:
                 continue
             if tag == _W + "r":
                 walk(child, child)
+            elif tag == _W + "sdt" and _placeholder(child):
+                continue
             elif tag == _W + "t":
                 out.append((child.text or "", run))
             elif tag == _W + "tab":
@@ -482,9 +535,13 @@ def _table(tbl, number: int, counter: list[int], limits: "Limits") -> DocTable:
                     merge = vm.get(_W + "val") or "continue"
             texts = []
             for p in tc.iter(_W + "p"):
+                if any(a.tag == _MC + "Fallback" for a in p.iterancestors()):
+                    continue  # a text box's second copy (see _text_boxes)
                 counter[0] += 1
                 if first_paragraph is None:
                     first_paragraph = counter[0]
+                if any(a.tag == _W + "sdt" and _placeholder(a) for a in p.iterancestors()):
+                    continue  # a content control's placeholder text: not the unit's
                 texts.append(nfc("".join(t for t, _ in _runs(p))))
             text = "\n".join(t for t in texts if t)
             if merge == "continue" and column in open_down:
@@ -525,11 +582,30 @@ def _layout_table(tbl) -> bool:
     return bool(rows) and all(len(list(row.iterchildren(_W + "tc"))) <= 1 for row in rows)
 
 
+def _text_boxes(p) -> list:
+    """The text boxes (``w:txbxContent``) anchored in a paragraph, each once: Word 2010+ writes a
+    text box twice, as a shape (``mc:Choice``) and as its VML picture (``mc:Fallback``), and only
+    the first is read; a text box inside another is read with the one holding it."""
+    boxes = []
+    for box in p.iter(_W + "txbxContent"):
+        ancestor = box.getparent()
+        inner = False
+        while ancestor is not None and ancestor is not p:
+            if ancestor.tag in (_MC + "Fallback", _W + "txbxContent"):
+                inner = True
+                break
+            ancestor = ancestor.getparent()
+        if not inner:
+            boxes.append(box)
+    return boxes
+
+
 def document_items(document, limits: "Limits") -> list[Block | DocTable]:
     """The body of a python-docx ``Document`` in reading order: a :class:`Block` per paragraph
     (empty ones included, so that numbering is the document's) and a :class:`DocTable` per table.
-    Content controls (``w:sdt``) are opened; paragraphs are numbered 1, 2, ... counting those
-    inside tables."""
+    Content controls (``w:sdt``) are opened; the paragraphs of a text box come right after the
+    paragraph it is anchored in (:func:`_text_boxes`); paragraphs are numbered 1, 2, ... counting
+    those inside tables and text boxes."""
     styles = _Styles(document)
     counter = [0]
     items: list[Block | DocTable] = []
@@ -542,6 +618,8 @@ def document_items(document, limits: "Limits") -> list[Block | DocTable]:
             if tag == _W + "p":
                 counter[0] += 1
                 items.append(_paragraph(child, counter[0], styles))
+                for box in _text_boxes(child):
+                    walk(box)
             elif tag == _W + "tbl" and _layout_table(child):
                 for row in child.iterchildren(_W + "tr"):  # a one-column frame around the text: its text
                     for cell in row.iterchildren(_W + "tc"):
@@ -549,6 +627,10 @@ def document_items(document, limits: "Limits") -> list[Block | DocTable]:
             elif tag == _W + "tbl":
                 tables += 1
                 items.append(_table(child, tables, counter, limits))
+            elif tag == _W + "sdt" and _placeholder(child):
+                for _ in child.iter(_W + "p"):  # numbered, not read (see _placeholder)
+                    counter[0] += 1
+                    items.append(Block(counter[0], ""))
             elif tag == _W + "sdt":
                 content = child.find(_W + "sdtContent")
                 if content is not None:
@@ -566,7 +648,7 @@ def document_items(document, limits: "Limits") -> list[Block | DocTable]:
 
 _BULLET = re.compile(r"^\s*(?:[-+•*–—▪●○◦►➢✓→]|o\s)")
 _ROMAN_PREFIX = re.compile(
-    r"^\s*(?P<word>(?:PHẦN|Phần|phần|PHAN|Phan)\s+)?(?P<roman>VIII|VII|VI|IV|IX|III|II|I|V|X)\b\s*"
+    r"^\s*(?P<word>(?:PHẦN|Phần|phần|PHAN|Phan|MỤC|Mục|mục)\s+)?(?P<roman>VIII|VII|VI|IV|IX|III|II|I|V|X)\b\s*"
     r"(?P<mark>[.:/)\-–])?\s*(?P<rest>.*)$")
 _PART_WORD = re.compile(r"^\s*(?:PHẦN|Phần|phần)\s+(?:THỨ|thứ)\s+(?P<word>\w+)\b\s*[.:\-–]?\s*(?P<rest>.*)$")
 _ROMAN_DOTTED = re.compile(r"^\s*(?P<roman>III|II|I)\.(?P<number>\d{1,2}(?:\.\d{1,2})?)\.?\s*(?P<rest>[^\d.\s].*)$")
@@ -658,6 +740,8 @@ def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Bl
     - in part III (a list of tasks) no other heading is taken;
     - a heading of another part than the current one (whose part heading is missing) needs its
       own typed number, Word's numbering or heading style, or its full title alone on a bold line;
+      one of an earlier part (back from II to I) its own typed number, or Word's numbering or
+      heading style at a level the document's headings use;
     - going back to an earlier heading needs its own typed number or Word's heading level;
     - otherwise any mark of a heading (number, numbering, style, bold, capitals, 'a)') on a
       short line, or nothing but the title on the line.
@@ -685,6 +769,11 @@ def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Bl
         # a heading of another part without that part's own heading line: its own number, Word's
         # numbering or style, or its full title (three words or more) alone on a bold line
         own_number = prefix.kind == "arabic" and prefix.number == h.number
+        if state.part in outline.parts and outline.parts.index(h.part) < outline.parts.index(state.part):
+            # back to an earlier part ('Cải cách công vụ' as a label among part II's limitations):
+            # its own number, or Word's numbering or heading style at a level of its headings
+            at_level = (block.numbered or block.styled) and block.level in state.levels["heading"]
+            return extra <= 4 and (own_number or at_level)
         alone = (block.bold or block.caps) and extra == 0 and length >= 3 and prefix.kind != "letter"
         return extra <= 4 and (own_number or block.numbered or block.styled or alone)
     current = outline.by_id.get(state.heading or "")
@@ -725,15 +814,35 @@ def _by_number(outline: Outline, state: _State, prefix: Prefix, block: Block, wo
     return hid if current.part == part and outline.by_id[hid].order > current.order else None
 
 
+def _parent_by_number(outline: Outline, state: _State, prefix: Prefix, block: Block) -> str | None:
+    """A sub-heading the outline does not have, typed under a heading whose sub-headings it has
+    ('7.3. Dịch vụ công trực tuyến' after 7.1 and 7.2), on a bold, capital or styled line: the
+    heading above it (I.7), under which the line and its text are filed, not under the
+    sub-heading before it (7.2)."""
+    if prefix.kind != "arabic" or "." not in prefix.number or not (block.bold or block.caps or block.styled):
+        return None
+    part = prefix.part or state.part
+    parent = outline.by_number.get((part, prefix.number.rpartition(".")[0]))
+    if parent is None or not (state.heading or "").startswith(parent + "."):
+        return None
+    return parent
+
+
+def _extra_section(words: list[str]) -> bool:
+    """Words naming a section departments add that the outline does not have ('Đề xuất, kiến
+    nghị')."""
+    joined = " ".join(words)
+    return any(joined == e or joined.startswith(e + " ") for e in _EXTRA_SECTIONS)
+
+
 def _unknown_heading(outline: Outline, state: _State, prefix: Prefix, block: Block, words: list[str]) -> bool:
     """A heading the outline does not have: 'IV. ĐỀ XUẤT, KIẾN NGHỊ', 'Kiến nghị' on its own,
     '12. Công tác tuyên truyền' (bold, beyond the part's last number), a Word heading at a level
     the outline's headings use in this document."""
     if not words or len(words) > 16:
         return False
-    joined = " ".join(words)
     marked = bool(prefix.kind) or block.bold or block.caps or block.styled or block.numbered
-    if any(joined == e or joined.startswith(e + " ") for e in _EXTRA_SECTIONS) and (marked or len(words) <= 4):
+    if _extra_section(words) and (marked or len(words) <= 4):
         return True
     if prefix.kind == "roman":
         return int(prefix.number) > 3 and (block.bold or block.caps or block.styled or len(words) <= 10)
@@ -754,6 +863,38 @@ def _is_closing(block: Block) -> bool:
     if _CLOSING.match(folded):
         return True
     return len(words) <= 6 and bool(_SIGNATURE.match(folded)) and (block.caps or block.bold)
+
+
+def _list_item(typed: Prefix, before: str, heading: Heading) -> bool:
+    """Whether a plain line (no bold, capitals, Word numbering or heading style) that would be
+    ``heading``, right after content ending with ':' or ';', is rather an item of that list
+    ('Kế hoạch gồm các nội dung:' / 'Cải cách thể chế;' / 'Xây dựng và phát triển chính quyền
+    điện tử.'): it is, when it has no typed number, or a typed number continuing the list's own
+    ('3.' after '2. ...;') that is not the heading's own number in the outline."""
+    if typed.kind is None:
+        return True
+    if typed.kind != "arabic" or not before.isdigit() or typed.number != str(int(before) + 1):
+        return False
+    return typed.number != heading.number
+
+
+def _final_ending(block: Block) -> bool:
+    """The report's own ending: 'Nơi nhận', a signature line, a table (the signature block); not
+    'Trên đây là ...', which may conclude a part with the next part still to come."""
+    return block.table is not None or (_is_closing(block) and not fold(block.text).startswith("tren day la"))
+
+
+def _resumes(block: Block, outline: Outline, state: _State) -> bool:
+    """After 'Trên đây là ...' (and before 'Nơi nhận' or a signature): a part heading typed with
+    its roman number or in a Word heading style ('II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN') means the
+    report goes on."""
+    if block.table is not None or not (typed_prefix(block.text).kind == "roman" or block.styled):
+        return False
+    found = _classify(block, outline, state)
+    if found is None:
+        return False
+    kind, hid, _ = found
+    return hid == "part" if kind == "unknown" else outline.by_id[hid].depth == 0
 
 
 def _run_in(rest: str, bold_head: str) -> tuple[str, str]:
@@ -779,6 +920,8 @@ def _classify(block: Block, outline: Outline, state: _State) -> tuple[str, str, 
     prefix = typed_prefix(text)
     bold_head = typed_prefix(block.bold_prefix).rest if block.bold_prefix else ""
     head, body = _run_in(prefix.rest, bold_head)
+    if text.endswith(";") and not body and not block.styled:
+        return None  # an item of a list ('Cải cách thể chế;'), not a heading with its text after it
     words, all_words = _words(head), _words(prefix.rest)
     if not all_words:
         if prefix.kind == "roman":  # 'PHẦN THỨ HAI' alone on its line
@@ -797,8 +940,12 @@ def _classify(block: Block, outline: Outline, state: _State) -> tuple[str, str, 
     candidates = outline.match(all_words)
     if prefix.kind == "roman":  # 'II. ...' is a part: its words name a part, or its number does
         candidates = [c for c in candidates if outline.by_id[c[0]].depth == 0]
+        if not candidates and _extra_section(all_words):
+            return "unknown", "part", ""  # 'III. KIẾN NGHỊ, ĐỀ XUẤT': the words decide, not the number
     if candidates:
         hid, length, extra = candidates[0]
+        if _sentence(block, prefix, extra):
+            return None
         if len(all_words) <= 24 and _accept(outline, state, hid, prefix, block, length, extra):
             return "heading", hid, ""
         return None
@@ -806,9 +953,47 @@ def _classify(block: Block, outline: Outline, state: _State) -> tuple[str, str, 
         hid = _by_number(outline, state, prefix, block, all_words)
         if hid:
             return "heading", hid, ""
+        hid = _parent_by_number(outline, state, prefix, block)
+        if hid:
+            return "heading", hid, text
         if _unknown_heading(outline, state, prefix, block, all_words):
             return "unknown", "part" if prefix.kind == "roman" else "heading", ""
     return None
+
+
+def _sentence(block: Block, prefix: Prefix, extra: int) -> bool:
+    """A line that starts with a heading's words but reads as a sentence written in bold for
+    emphasis ('Ứng dụng CNTT được đẩy mạnh trong giải quyết hồ sơ.'): no typed number, Word
+    numbering or heading style, three words or more after the heading's title, and a full stop at
+    its end. It is content, whatever its formatting."""
+    text = block.text.rstrip()
+    marked = prefix.kind in ("roman", "arabic") or block.numbered or block.styled
+    return not marked and extra >= 3 and text.endswith(".") and not text.endswith("..")
+
+
+def _subject_lines(items: list[Block]) -> set[int]:
+    """The subject of the report (its 'trích yếu'), the line or lines under 'BÁO CÁO' up to the
+    one naming the reporting period ('Kết quả thực hiện công tác cải cách hành chính' / 'Quý I
+    năm 2021'; at most three lines): part of the frame even when its words start with a part's
+    title. None of them may carry a typed number, Word numbering or a heading style, nor be longer
+    than 25 words (a report going straight from 'BÁO CÁO' to 'I. TÌNH HÌNH ...' or to its text has
+    no subject). ``id()`` of the blocks."""
+    from .periods import period_in_text
+
+    texts = [b for b in items if b.text and b.table is None]
+    for at, block in enumerate(texts[:40]):
+        if fold(block.text) != "bao cao":
+            continue
+        lines = []
+        for line in texts[at + 1: at + 4]:
+            if line.styled or line.numbered or typed_prefix(line.text).kind in ("roman", "arabic") or len(
+                    _words(line.text)) > 25:
+                return set()
+            lines.append(id(line))
+            if period_in_text(fold(line.text)) is not None:
+                return set(lines)
+        return set()
+    return set()
 
 
 def _frame_text(block: Block) -> bool:
@@ -837,11 +1022,44 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
     state = _State()
     current_unknown: dict | None = None
     held: list[Block] = []  # the frame's paragraphs, while no content has been seen
+    subject = _subject_lines(items)
+    # the ending being read: the heading it was written under, its paragraphs, and whether it is
+    # the report's own ('Nơi nhận', a signature) or may still be a conclusion of a part
+    ending: dict | None = None
+    # the paragraph before was content ending with ':' or ';': the number typed before it when it
+    # is a numbered item ending with ';', else ''; None otherwise
+    after_list: str | None = None
     for block in items:
         text = block.text
-        if not text or state.stage == "closing":
+        if not text:
             continue
+        if state.stage == "closing":
+            if ending["final"] or not _resumes(block, outline, state):
+                if _final_ending(block):
+                    ending["final"] = True
+                ending["blocks"].append(block)
+                continue
+            # 'Trên đây là ...' concluded a part, not the report: its paragraphs are content
+            state.stage = "body"
+            for earlier in ending["blocks"]:
+                if ending["heading"] == UNASSIGNED and current_unknown is not None:
+                    current_unknown["paragraphs"].append(earlier.paragraph)
+                out.rows.append((ending["heading"], earlier.text, earlier.paragraph))
+            ending = None
+        if state.stage == "preamble" and id(block) in subject:
+            out.titles.append(text)
+            held.append(block)
+            continue
+        plain = not (block.bold or block.caps or block.styled or block.numbered or block.bold_prefix)
+        typed = typed_prefix(text)
         found = None if block.table is not None else _classify(block, outline, state)
+        if after_list is not None and plain and found is not None and found[0] == "heading":
+            # an item of a list introduced by ':' or continued by ';' (see _list_item)
+            if _list_item(typed, after_list, outline.by_id[found[1]]):
+                found = None
+        after_list = None
+        if state.stage == "body" and found is None and block.table is None and text.endswith((":", ";")):
+            after_list = typed.number if typed.kind == "arabic" and text.endswith(";") else ""
         if found is None and block.first_line is not None and block.rest:
             first = _classify(block.first_line, outline, state)
             if first is not None and not first[2]:
@@ -849,6 +1067,8 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
         if found is None and state.stage == "body" and (
                 _is_closing(block) if block.table is None else bool(_CLOSING.match(" ".join(_words(block.text))))):
             state.stage = "closing"
+            ending = {"heading": state.heading if state.heading is not None else UNASSIGNED, "blocks": [block],
+                      "final": _final_ending(block)}
             continue
         if found is not None:
             kind, hid, rest = found
