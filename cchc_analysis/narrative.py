@@ -29,7 +29,9 @@ naming the period, even when its words are a part's title: ``Kết quả thực 
 hành chính Quý I năm 2021``), the opening sentence, the closing sentence (``Trên đây là báo cáo
 ...``) and the signature are the document's frame, not content; a ``Trên đây là ...`` followed by
 a part heading (typed ``II.`` or in a heading style) before ``Nơi nhận`` or a signature concluded a
-part, and is content of the heading it was written under.
+part, and is content of the heading it was written under; a sentence written after the
+recipients and the signature (:func:`_written_after_the_end`) is kept under ``''`` with an
+``unknown-section`` finding.
 
 What is content although it starts with a heading's words: an item of a list (a bullet, Word's
 bullets, a line ending with ``;`` unless a heading leads it followed by its text after a colon or
@@ -1026,6 +1028,7 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
     # the ending being read: the heading it was written under, its paragraphs, and whether it is
     # the report's own ('Nơi nhận', a signature) or may still be a conclusion of a part
     ending: dict | None = None
+    late: list[Block] = []  # text written after the report's own ending (_written_after_the_end)
     # the paragraph before was content ending with ':' or ';': the number typed before it when it
     # is a numbered item ending with ';', else ''; None otherwise
     after_list: str | None = None
@@ -1034,6 +1037,9 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
         if not text:
             continue
         if state.stage == "closing":
+            if ending["final"] and _written_after_the_end(block):
+                late.append(block)
+                continue
             if ending["final"] or not _resumes(block, outline, state):
                 if _final_ending(block):
                     ending["final"] = True
@@ -1117,7 +1123,23 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
         if rest:
             out.unknown.append({"text": "", "paragraph": rest[0].paragraph, "paragraphs": [b.paragraph for b in rest]})
             out.rows += [(UNASSIGNED, b.text, b.paragraph) for b in rest]
+    if late:
+        out.unknown.append({"text": "", "paragraph": late[0].paragraph, "paragraphs": [b.paragraph for b in late],
+                            "after_end": True})
+        out.rows += [(UNASSIGNED, b.text, b.paragraph) for b in late]
     return out
+
+
+def _written_after_the_end(block: Block) -> bool:
+    """A paragraph after 'Nơi nhận' or the signature that is no part of them: a sentence of twelve
+    words or more ending with a full stop, not in capitals (an appendix's title), not an item of
+    the list of recipients ('- UBND huyện (qua phòng Nội vụ);'), not a caption in brackets ('(Kèm
+    theo Báo cáo số ...)'). Kept under no heading, with a finding, rather than dropped with the
+    frame."""
+    text = block.text.strip()
+    if block.table is not None or block.caps or _BULLET.match(text) or text.startswith("("):
+        return False
+    return text.endswith(".") and len(_words(text)) >= 12 and not _is_closing(block)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1361,7 +1383,10 @@ def _read_document(document, path: Path, source_file: str, ctx: "_Context", outl
         paragraphs = section["paragraphs"]
         span = (f"đoạn {paragraphs[0]}" if len(paragraphs) == 1 else f"đoạn {paragraphs[0]}–{paragraphs[-1]}") \
             if paragraphs else ""
-        if section["text"]:
+        if section.get("after_end"):
+            what = (f"{len(paragraphs)} đoạn văn ({span}) viết sau phần nơi nhận, chữ ký của báo cáo, không thuộc "
+                    "mục nào, chưa được xếp vào báo cáo tổng hợp")
+        elif section["text"]:
             what = (f"mục '{section['text'][:80]}' (đoạn {section['paragraph']}) không có trong đề cương Phụ lục I"
                     + (f"; {len(paragraphs)} đoạn dưới mục này ({span})" if paragraphs else "")
                     + " chưa được xếp vào mục nào của báo cáo tổng hợp")

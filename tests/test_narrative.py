@@ -287,6 +287,28 @@ def test_a_section_the_outline_does_not_have(context, tmp_path):
     assert "IV. ĐỀ XUẤT, KIẾN NGHỊ" in unknown[0]["message"] and "đoạn 8" in unknown[0]["message"]
 
 
+def test_text_written_after_the_signature_is_kept_with_a_finding(context, tmp_path):
+    """A department added a request after its signature: kept under no heading with a finding
+    naming the paragraph; the recipients, the signer and an appendix's title stay frame."""
+    import docx
+
+    d = Doc()
+    frame_and_opening(d)
+    typed_bold(d)
+    closing(d)
+    d.p("PHỤ LỤC KÈM THEO BÁO CÁO KẾT QUẢ CẢI CÁCH HÀNH CHÍNH 6 THÁNG ĐẦU NĂM 2021 CỦA PHÒNG", bold=True)
+    late = "Phòng đề nghị UBND huyện bố trí kinh phí nâng cấp phần mềm một cửa điện tử trong quý III năm 2021."
+    d.p(late)
+    path = d.save(tmp_path / "TP.docx")
+    number = len(docx.Document(path).paragraphs)  # the last paragraph of a document without tables
+    result = read(path, context)
+    assert texts_of(result) == EXPECTED + [("", late)]
+    assert result.paragraphs[-1][2] == number
+    unknown = [f for f in result.findings if f["check"] == "unknown-section"]
+    assert len(unknown) == 1 and f"đoạn {number})" in unknown[0]["message"], unknown
+    assert "sau phần nơi nhận, chữ ký" in unknown[0]["message"]
+
+
 def test_unit_from_the_file_name_and_text_before_any_heading(context, tmp_path):
     d = Doc()
     d.p("BÁO CÁO", bold=True)
