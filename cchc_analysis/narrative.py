@@ -41,6 +41,32 @@ and a sentence in bold for emphasis (no typed number, Word numbering or heading 
 or more after the heading's title and a full stop at its end: ``Ứng dụng CNTT được đẩy mạnh trong
 giải quyết hồ sơ.``). Parts are typed ``I.``, ``I/``, ``PHẦN I``, ``MỤC I``, ``PHẦN THỨ NHẤT``.
 
+A department's numbers are its own; the words decide, the number only breaks a tie:
+
+- a typed number names a heading by itself (:func:`_by_number`) only when the document does not
+  write that heading by its words further on (:func:`_worded_headings`): a unit that numbers its
+  own areas 1, 2, 3... (``3. Công tác tuyên truyền`` before ``4. Cải cách thủ tục hành chính``)
+  has a ``3.`` that is not the outline's 3, and its text is kept under ``''`` with an
+  ``unknown-section`` finding; so is a part typed ``III. ĐÁNH GIÁ CHUNG`` when ``IV. NHIỆM VỤ
+  TRỌNG TÂM`` names part III later;
+- a bold line numbered next in the document's own sequence (``7. Công tác kiểm tra`` after its
+  ``6.``) that names no heading is a heading the outline does not have (``''``, with a finding),
+  not a paragraph of the heading before it;
+- a part line (``I.``, or ``A.``–``E.`` on a line in capitals) whose words name a heading rather
+  than a part is that heading, from any part: the newer outline's ``I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU
+  HÀNH`` is I.1, ``B. TỒN TẠI, HẠN CHẾ`` is II.1; when the heading's own line follows (``II. TỒN
+  TẠI, HẠN CHẾ`` / ``1. Tồn tại, hạn chế``) that line is the heading's, not content;
+- 'các' and 'những' are not compared (``KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ CCHC`` is part I).
+
+A bold label ending with ``:`` that names a heading of another part (``Tồn tại, hạn chế:``,
+``Khó khăn, vướng mắc:`` inside heading 3) is a sub-point of the current heading, as are
+``a) Kết quả:``, ``* ...``, ``+``, ``•``, ``–`` items. A ``Trên đây là ...`` followed by a heading
+typed with a number or in a Word heading style or numbering (``7.2. Áp dụng ISO ...``) concluded a
+list, not the report. Word lists defined through a list style (``w:numStyleLink``) take their
+levels, bullets or numbers, from that style's list. Characters that show nothing (zero-width
+space, joiners, byte order mark, soft hyphen) are removed from the text. A table that is not
+Phụ lục II keeps every non-empty cell of each row, also one repeating its neighbour's text.
+
 Text is read from runs, hyperlinks, fields' results, smart tags, tracked insertions and content
 controls; a content control still showing its placeholder (``w:showingPlcHdr``, the template's
 'Nhấp hoặc gõ nhẹ vào đây để nhập văn bản.') is not the unit's text and is not read; the paragraphs
@@ -123,6 +149,9 @@ _ABBREVIATIONS = {
     "hcnn": "hanh chinh nha nuoc", "cbccvc": "can bo cong chuc vien chuc", "dvsncl": "don vi su nghiep cong lap",
     "htqlcl": "he thong quan ly chat luong",
 }
+#: determiners clerks add or leave out anywhere in a heading ('Kết quả thực hiện các nhiệm vụ
+#: CCHC', 'Những tồn tại, hạn chế'): not compared
+_DETERMINERS = frozenset(("cac", "nhung"))
 #: sections departments often add that the outline does not have
 _EXTRA_SECTIONS = ("de xuat", "kien nghi", "de nghi", "de xuat kien nghi", "kien nghi de xuat")
 
@@ -159,7 +188,8 @@ class Outline:
     def __init__(self, records: list[dict]):
         self.headings: list[Heading] = []
         for record in records:
-            phrases = {tuple(fold(t).split()) for t in [record["title"], *record["aliases"]] if fold(t)}
+            phrases = {tuple(w for w in fold(t).split() if w not in _DETERMINERS)
+                       for t in [record["title"], *record["aliases"]] if fold(t)}
             phrases |= {variant for phrase in phrases for variant in _abbreviated(phrase)}
             self.headings.append(Heading(record["id"], record["part"], record["number"], nfc(record["title"]),
                                          record["depth"], record["order"],
@@ -187,7 +217,9 @@ class Outline:
     def match(self, words: list[str]) -> list[tuple[str, int, int]]:
         """Headings whose title or alias starts ``words`` (after lead-in words such as 'Về',
         'Công tác', 'Kết quả'): ``(id, phrase length, words left over)``, best first (the
-        longest phrase; then the fewest words left over)."""
+        longest phrase; then the fewest words left over). The determiners 'các', 'những' are not
+        compared."""
+        words = [w for w in words if w not in _DETERMINERS]
         starts = [words]
         rest = words
         for _ in range(3):
@@ -356,18 +388,38 @@ def _list_formats(document) -> dict[str, dict[int, str]]:
     except Exception:  # noqa: BLE001 - no usable numbering part: every list counts as numbered
         return {}
     abstract: dict[str, dict[int, str]] = {}
+    linked: dict[str, str] = {}  # abstractNum id -> the list style it takes its levels from
     for element in numbering.iterchildren(_W + "abstractNum"):
         levels = {}
         for lvl in element.iterchildren(_W + "lvl"):
             fmt = lvl.find(_W + "numFmt")
             levels[_int(lvl.get(_W + "ilvl"), 0)] = fmt.get(_W + "val", "decimal") if fmt is not None else "decimal"
         abstract[element.get(_W + "abstractNumId", "")] = levels
-    out = {}
+        link = element.find(_W + "numStyleLink")
+        if link is not None and link.get(_W + "val"):
+            linked[element.get(_W + "abstractNumId", "")] = link.get(_W + "val")
+    nums = {}
     for element in numbering.iterchildren(_W + "num"):
         ref = element.find(_W + "abstractNumId")
-        out[element.get(_W + "numId", "")] = abstract.get(ref.get(_W + "val", "") if ref is not None else "", {})
-    return out
+        nums[element.get(_W + "numId", "")] = ref.get(_W + "val", "") if ref is not None else ""
+    if linked:
+        # a list defined through a list style (w:numStyleLink): its levels are those of the list
+        # the list style's own w:numPr points to
+        style_num = {}
+        for style in document.styles.element.iterchildren(_W + "style"):
+            num = style.find(f"{_W}pPr/{_W}numPr/{_W}numId")
+            if style.get(_W + "type") == "numbering" and num is not None:
+                style_num[style.get(_W + "styleId", "")] = num.get(_W + "val", "")
+        for abstract_id, style_id in linked.items():
+            target = nums.get(style_num.get(style_id, ""), "")
+            if target != abstract_id and abstract.get(target):
+                abstract[abstract_id] = abstract[target]
+    return {num_id: abstract.get(abstract_id, {}) for num_id, abstract_id in nums.items()}
 
+
+#: characters that show nothing and may sit inside a word (zero-width space and joiners, word
+#: joiner, byte order mark, soft hyphen): removed from the text read
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 _SKIPPED = {_W + "del", _W + "moveFrom", _W + "txbxContent", _W + "instrText", _W + "delText", _MC + "AlternateContent",
             _W + "pPr", _W + "rPr", _W + "fldData"}
@@ -396,7 +448,7 @@ def _runs(p) -> list[tuple[str, object]]:
             elif tag == _W + "sdt" and _placeholder(child):
                 continue
             elif tag == _W + "t":
-                out.append((child.text or "", run))
+                out.append(((child.text or "").translate(_INVISIBLE), run))
             elif tag == _W + "tab":
                 out.append(("\t", run))
             elif tag in (_W + "br", _W + "cr"):
@@ -724,13 +776,19 @@ class Split:
 class _State:
     """Where the reading is: the part (I, II, III, '?' for a part the outline does not have),
     the heading (an id, '' for text under no heading of the outline, None before any), the
-    stage (preamble, body, closing) and the outline levels of the Word headings matched so far."""
+    stage (preamble, body, closing), the outline levels of the Word headings matched so far, the
+    number typed before the document's last heading of a part (its own numbering, which may not be
+    the outline's) and the paragraphs where the document writes each heading by its words
+    (:func:`_worded_headings`)."""
 
     def __init__(self):
         self.part: str | None = None
         self.heading: str | None = None
         self.stage = "preamble"
         self.levels: dict[str, set[int]] = {"part": set(), "heading": set()}
+        self.last_number: int | None = None
+        self.worded: dict[str, list[int]] = {}
+        self.on_part_line = False  # the current heading was named by a part's line (see _accept)
 
 
 def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Block, length: int, extra: int) -> bool:
@@ -741,9 +799,13 @@ def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Bl
       title of three words or more; or a title of four words or more alone on its line;
     - in part III (a list of tasks) no other heading is taken;
     - a heading of another part than the current one (whose part heading is missing) needs its
-      own typed number, Word's numbering or heading style, or its full title alone on a bold line;
-      one of an earlier part (back from II to I) its own typed number, or Word's numbering or
+      own typed number, Word's numbering or heading style, or its full title alone on a bold line
+      not ending with ':' (a label 'Tồn tại, hạn chế:' inside a heading of part I is a sub-point of
+      it); one of an earlier part (back from II to I) its own typed number, or Word's numbering or
       heading style at a level the document's headings use;
+    - a line marked as a part (a roman number 'II.', or a capital letter 'B.' on a line in
+      capitals) naming a heading by its words ('I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH', 'B. TỒN TẠI, HẠN
+      CHẾ') is that heading, from whichever part it comes;
     - going back to an earlier heading needs its own typed number or Word's heading level;
     - otherwise any mark of a heading (number, numbering, style, bold, capitals, 'a)') on a
       short line, or nothing but the title on the line.
@@ -752,6 +814,7 @@ def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Bl
     typed = prefix.kind in ("roman", "arabic")
     strong = typed or block.numbered or block.styled
     formatted = block.bold or block.caps
+    part_line = prefix.kind == "roman" or (prefix.kind == "letter" and block.caps and block.text.lstrip()[:1].isupper())
     if h.depth == 0:
         if hid == state.part and prefix.kind != "roman":
             # the part's title on a second line ('PHẦN THỨ NHẤT' / 'KẾT QUẢ ...'), else content
@@ -765,22 +828,25 @@ def _accept(outline: Outline, state: _State, hid: str, prefix: Prefix, block: Bl
         return False
     if prefix.part and prefix.part != h.part:
         return False  # 'II.1. ...' is a heading of part II only
-    if hid == state.heading:
-        return False  # the current heading named again (a sub-heading inside it): content
+    if hid == state.heading and not state.on_part_line:
+        # the current heading named again (a sub-heading inside it): content; but after a part line
+        # naming it ('II. TỒN TẠI, HẠN CHẾ' / '1. Tồn tại, hạn chế') the heading's own line
+        return False
     if state.part is not None and state.part != h.part and not prefix.part:
         # a heading of another part without that part's own heading line: its own number, Word's
         # numbering or style, or its full title (three words or more) alone on a bold line
-        own_number = prefix.kind == "arabic" and prefix.number == h.number
+        own_number = (prefix.kind == "arabic" and prefix.number == h.number) or part_line
         if state.part in outline.parts and outline.parts.index(h.part) < outline.parts.index(state.part):
             # back to an earlier part ('Cải cách công vụ' as a label among part II's limitations):
             # its own number, or Word's numbering or heading style at a level of its headings
             at_level = (block.numbered or block.styled) and block.level in state.levels["heading"]
             return extra <= 4 and (own_number or at_level)
-        alone = (block.bold or block.caps) and extra == 0 and length >= 3 and prefix.kind != "letter"
+        alone = ((block.bold or block.caps) and extra == 0 and length >= 3 and prefix.kind != "letter"
+                 and not block.text.rstrip().endswith(":"))
         return extra <= 4 and (own_number or block.numbered or block.styled or alone)
     current = outline.by_id.get(state.heading or "")
     if current is not None and current.depth >= 1 and h.order < current.order and current.part == h.part:
-        own_number = prefix.kind == "arabic" and prefix.number == h.number
+        own_number = (prefix.kind == "arabic" and prefix.number == h.number) or part_line
         at_level = (block.numbered or block.styled) and block.level in state.levels["heading"]
         if not (own_number or at_level):
             return False
@@ -851,11 +917,50 @@ def _unknown_heading(outline: Outline, state: _State, prefix: Prefix, block: Blo
     if state.part in ("III", None):
         return False
     formatted = block.bold or block.caps or block.styled
+    if (prefix.kind == "arabic" and "." not in prefix.number and formatted and state.last_number is not None
+            and int(prefix.number) == state.last_number + 1):
+        return True  # the document's next heading ('7. Công tác kiểm tra' after its '6.'), not the outline's
     if prefix.kind == "arabic" and "." not in prefix.number and state.part in outline.max_number:
         return int(prefix.number) > outline.max_number[state.part] and formatted
     if block.styled and block.level is not None and not prefix.kind:
         return block.level in state.levels["part"] or block.level in state.levels["heading"]
     return False
+
+
+def _worded_headings(items: list[Block], outline: Outline) -> dict[str, list[int]]:
+    """Where the document writes a heading of the outline by its words on a line marked as a
+    heading: a part on a line typed with a roman number, in capitals, a Word heading style or
+    numbering; another heading on a line typed with a number, in a Word heading style or
+    numbering, or bold and not ending with ':' (a label); the title or an alias with at most two
+    words more and nothing after a colon. Up to the line naming part III (whose numbered tasks
+    are not headings). Heading id -> paragraph numbers; a typed number does not name a heading
+    the document writes by its words further on (see :func:`_classify`)."""
+    out: dict[str, list[int]] = {}
+    for block in items:
+        text = block.text
+        if block.table is not None or not text or block.bullet or _BULLET.match(text):
+            continue
+        prefix = typed_prefix(text)
+        rest = prefix.rest.rstrip(" .")
+        words = _words(rest)
+        if not words or len(words) > 16 or ":" in rest.rstrip(":"):
+            continue
+        typed = prefix.kind in ("roman", "arabic") or block.numbered or block.styled
+        found = [c for c in outline.match(words) if c[2] <= 2]
+        if prefix.kind == "roman":
+            found = [c for c in found if outline.by_id[c[0]].depth == 0] or found
+        if not found:
+            continue
+        hid = found[0][0]
+        if outline.by_id[hid].depth == 0:
+            marked = prefix.kind == "roman" or block.caps or block.styled or block.numbered
+        else:
+            marked = typed or (block.bold and not rest.endswith(":"))
+        if marked:
+            out.setdefault(hid, []).append(block.paragraph)
+            if hid == "III":
+                break
+    return out
 
 
 def _is_closing(block: Block) -> bool:
@@ -888,15 +993,22 @@ def _final_ending(block: Block) -> bool:
 
 def _resumes(block: Block, outline: Outline, state: _State) -> bool:
     """After 'Trên đây là ...' (and before 'Nơi nhận' or a signature): a part heading typed with
-    its roman number or in a Word heading style ('II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN') means the
-    report goes on."""
-    if block.table is not None or not (typed_prefix(block.text).kind == "roman" or block.styled):
+    its roman number or in a Word heading style ('II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN'), or a
+    heading of the outline typed with a number, in a Word heading style or Word's numbering
+    ('7.2. Áp dụng ISO ...' after 'Trên đây là kết quả giải quyết hồ sơ tại cấp xã.' closing a
+    list inside heading 3), means the report goes on."""
+    kind = typed_prefix(block.text).kind
+    if block.table is not None or not (kind in ("roman", "arabic") or block.styled or block.numbered):
         return False
-    found = _classify(block, outline, state)
+    stage, state.stage = state.stage, "body"  # classified as if the text went on
+    try:
+        found = _classify(block, outline, state)
+    finally:
+        state.stage = stage
     if found is None:
         return False
     kind, hid, _ = found
-    return hid == "part" if kind == "unknown" else outline.by_id[hid].depth == 0
+    return hid == "part" if kind == "unknown" else True
 
 
 def _run_in(rest: str, bold_head: str) -> tuple[str, str]:
@@ -940,10 +1052,13 @@ def _classify(block: Block, outline: Outline, state: _State) -> tuple[str, str, 
                 return "heading", hid, body
             return None
     candidates = outline.match(all_words)
-    if prefix.kind == "roman":  # 'II. ...' is a part: its words name a part, or its number does
-        candidates = [c for c in candidates if outline.by_id[c[0]].depth == 0]
-        if not candidates and _extra_section(all_words):
+    if prefix.kind == "roman":
+        # 'II. ...' is a part: its words name a part, else a heading ('I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU
+        # HÀNH' in the newer outline's numbering is heading I.1), else its number names a part
+        parts = [c for c in candidates if outline.by_id[c[0]].depth == 0]
+        if not parts and _extra_section(all_words):
             return "unknown", "part", ""  # 'III. KIẾN NGHỊ, ĐỀ XUẤT': the words decide, not the number
+        candidates = parts or [c for c in candidates if c[2] <= 2]
     if candidates:
         hid, length, extra = candidates[0]
         if _sentence(block, prefix, extra):
@@ -953,6 +1068,11 @@ def _classify(block: Block, outline: Outline, state: _State) -> tuple[str, str, 
         return None
     if len(all_words) <= 16:
         hid = _by_number(outline, state, prefix, block, all_words)
+        if hid and any(at > block.paragraph for at in state.worded.get(hid, ())):
+            # the number names a heading the document writes by its words further on ('3. Công tác
+            # tuyên truyền' before '4. Cải cách thủ tục hành chính'): the document numbers its
+            # own headings, and this one is not in the outline
+            return "unknown", "part" if prefix.kind == "roman" else "heading", ""
         if hid:
             return "heading", hid, ""
         hid = _parent_by_number(outline, state, prefix, block)
@@ -1022,6 +1142,7 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
     heading at all keeps what follows its title and opening as text under no heading."""
     out = Split()
     state = _State()
+    state.worded = _worded_headings(items, outline)
     current_unknown: dict | None = None
     held: list[Block] = []  # the frame's paragraphs, while no content has been seen
     subject = _subject_lines(items)
@@ -1081,7 +1202,12 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
             state.stage = "body"
             if kind == "heading":
                 h = outline.by_id[hid]
+                state.on_part_line = h.depth > 0 and typed.kind == "roman" and state.heading != hid
                 state.heading, state.part = hid, h.part
+                if h.depth == 0 or typed.kind == "roman":
+                    state.last_number = None  # a part: the document's numbering starts again
+                elif typed.kind == "arabic" and typed.number.isdigit():
+                    state.last_number = int(typed.number)
                 out.headings.setdefault(hid, block.paragraph)
                 if (block.styled or block.numbered) and block.level is not None:
                     state.levels["part" if h.depth == 0 else "heading"].add(block.level)
@@ -1092,6 +1218,9 @@ def split_blocks(items: list[Block], outline: Outline) -> Split:
                 state.heading = UNASSIGNED
                 if hid == "part":
                     state.part = "?"
+                    state.last_number = None
+                elif typed.kind == "arabic" and typed.number.isdigit():
+                    state.last_number = int(typed.number)
                 current_unknown = {"text": text, "paragraph": block.paragraph, "paragraphs": []}
                 out.unknown.append(current_unknown)
                 out.rows.append((UNASSIGNED, text, block.paragraph))
@@ -1265,11 +1394,12 @@ def _joined(items: list) -> list:
 
 
 def _table_blocks(item: DocTable) -> list[Block]:
-    """A table that is not Phụ lục II as content: one block per row, its distinct cell texts
-    joined with ' | '."""
+    """A table that is not Phụ lục II as content: one block per row, the texts of its non-empty
+    cells joined with ' | ' (every cell, also one repeating its neighbour's text: 'Tôn giáo | 3 |
+    3 | 0'; a merged cell holds its text once, in its first cell)."""
     blocks = []
     for row, paragraph in zip(item.sheet.rows, item.paragraphs):
-        texts = tuple(dict.fromkeys(nfc(v) for v in row if nfc(v)))
+        texts = tuple(nfc(v) for v in row if nfc(v))
         if texts:
             blocks.append(Block(paragraph, " | ".join(texts), table=item.number, cells=texts))
     return blocks
