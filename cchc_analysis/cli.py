@@ -247,26 +247,26 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--root", default=".", help="thư mục làm việc chứa data/ và reports/ (mặc định: thư mục hiện tại)")
     common.add_argument("--debug", action="store_true",
                         help="khi lệnh lỗi, in cả traceback của Python (để gửi cho người phát triển)")
+    # the commands of one period: --root, --debug and --period
+    one_period = argparse.ArgumentParser(add_help=False, parents=[common])
+    one_period.add_argument("--period", required=True, help="mã kỳ: 2021-Q1..Q4, 2021-H1, 2021-9M, 2021")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", parents=[common], help="đọc các tệp Excel của một kỳ thành values.parquet và findings.csv")
-    p.add_argument("--period", required=True, help="mã kỳ: 2021-Q1..Q4, 2021-H1, 2021-9M, 2021")
+    p = sub.add_parser("ingest", parents=[one_period], help="đọc các tệp Excel của một kỳ thành values.parquet và findings.csv")
     p.add_argument("--raw", type=Path, default=None, help="thư mục tệp gốc (mặc định data/raw/<kỳ>)")
     p.add_argument("--out", type=Path, default=None, help="thư mục kết quả (mặc định data/processed/<kỳ>)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("check", parents=[common],
+    p = sub.add_parser("check", parents=[one_period],
                        help="đọc và kiểm tra một kỳ: đầy đủ, đúng hạn, quy tắc, so sánh với các kỳ trước")
-    p.add_argument("--period", required=True, help="mã kỳ: 2021-Q1..Q4, 2021-H1, 2021-9M, 2021")
     p.add_argument("--raw", type=Path, default=None, help="thư mục tệp gốc (mặc định data/raw/<kỳ>)")
     p.add_argument("--strict", action="store_true", help="trả mã thoát 1 khi có lỗi trong số liệu (cho lịch chạy tự động)")
     p.add_argument("--new", action="store_true",
                    help="bắt đầu một kỳ mới: tạo thư mục data/raw/<kỳ>/ (không có --new, kỳ chưa có thư mục thì báo lỗi)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("run", parents=[common],
+    p = sub.add_parser("run", parents=[one_period],
                        help="chạy cả kỳ: kiểm tra, các sổ tay (papermill), bảng tổng hợp, biểu đồ, báo cáo HTML")
-    p.add_argument("--period", required=True, help="mã kỳ")
     p.add_argument("--no-check", action="store_true", help="dùng kết quả kiểm tra đã có, không đọc lại tệp")
     p.add_argument("--timeout", type=int, default=None, help="giới hạn thời gian mỗi ô sổ tay, giây")
     p.add_argument("--kernel", default=None, help="tên kernel Jupyter (mặc định theo cấu hình: python3)")
@@ -277,8 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="tạo dữ liệu mẫu (3 kỳ, đủ các đơn vị, có lỗi cài sẵn) và chạy toàn bộ")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("templates", parents=[common], help="tạo biểu mẫu Phụ lục II để từng đơn vị điền")
-    p.add_argument("--period", required=True, help="mã kỳ")
+    p = sub.add_parser("templates", parents=[one_period], help="tạo biểu mẫu Phụ lục II để từng đơn vị điền")
     p.add_argument("--out", type=Path, default=None, help="thư mục ghi biểu mẫu (mặc định reports/<kỳ>/templates)")
     p.set_defaults(func=cmd_templates)
 
@@ -288,29 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook", type=Path, help="tệp Excel Phụ lục II tổng hợp của huyện kỳ đó")
     p.set_defaults(func=cmd_backfill)
 
-    p = sub.add_parser("history", parents=[common],
+    p = sub.add_parser("history", parents=[one_period],
                        help="nhật ký của kỳ: tệp nhận lúc nào, mỗi bản sửa thay đổi số liệu nào, bảng của huyện qua từng lần kiểm tra")
-    p.add_argument("--period", required=True, help="mã kỳ")
     p.add_argument("--unit", default=None, help="chỉ xem một đơn vị (mã, ví dụ TP)")
     p.add_argument("--indicator", default=None, help="chỉ xem một chỉ tiêu (mã, ví dụ 3.4.5)")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("close", parents=[common],
+    p = sub.add_parser("close", parents=[one_period],
                        help="chốt số liệu của kỳ (sau khi gửi tỉnh): lưu bản đã gửi, ghi closed.json với SHA-256 của mọi tệp")
-    p.add_argument("--period", required=True, help="mã kỳ")
     p.add_argument("--by", required=True, help="tên người chốt số liệu")
     p.add_argument("--note", default="", help="ghi chú (ví dụ: số công văn gửi tỉnh)")
     p.set_defaults(func=cmd_close)
 
-    p = sub.add_parser("reopen", parents=[common], help="mở lại một kỳ đã chốt (được ghi vào nhật ký)")
-    p.add_argument("--period", required=True, help="mã kỳ")
+    p = sub.add_parser("reopen", parents=[one_period], help="mở lại một kỳ đã chốt (được ghi vào nhật ký)")
     p.add_argument("--by", required=True, help="tên người mở lại")
     p.add_argument("--reason", required=True, help="lý do mở lại")
     p.set_defaults(func=cmd_reopen)
 
-    p = sub.add_parser("verify", parents=[common],
+    p = sub.add_parser("verify", parents=[one_period],
                        help="đối chiếu SHA-256 các tệp của kỳ đã chốt với closed.json (mã thoát 1 khi có tệp bị sửa)")
-    p.add_argument("--period", required=True, help="mã kỳ")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("catalogue", parents=[common], help="in danh mục chỉ tiêu đang áp dụng dạng CSV")
