@@ -39,26 +39,9 @@ class Doc:
         using it; returns the num id. Each call restarts the numbering."""
         part = self.doc.part.numbering_part.element
         abstract_id = 100 + self._nums
-        abstract = _el("w:abstractNum", abstractNumId=abstract_id)
-        for level, (fmt, text) in enumerate(levels):
-            lvl = _el("w:lvl", ilvl=level)
-            lvl.append(_el("w:start", val=1))
-            lvl.append(_el("w:numFmt", val=fmt))
-            lvl.append(_el("w:lvlText", val=text))
-            lvl.append(_el("w:lvlJc", val="left"))
-            abstract.append(lvl)
-        # abstractNum elements come before num elements
-        nums = part.findall(qn("w:num"))
-        if nums:
-            nums[0].addprevious(abstract)
-        else:
-            part.append(abstract)
+        add_abstract_num(part, abstract_id, levels)
         self._nums += 1
-        num_id = 200 + self._nums
-        num = _el("w:num", numId=num_id)
-        num.append(_el("w:abstractNumId", val=abstract_id))
-        part.append(num)
-        return num_id
+        return add_num(part, 200 + self._nums, abstract_id)
 
     def numbered_style(self, name: str, num_id: int, level: int, bold: bool = True) -> str:
         """A paragraph style whose own ``w:pPr`` carries the numbering (the number is the style's)."""
@@ -147,3 +130,39 @@ class Doc:
             self.doc.styles[style].font.size = Pt(13)
         self.doc.save(path)
         return path
+
+
+def add_abstract_num(part, abstract_id: int, levels=(), *, style_link: str | None = None,
+                     num_style_link: str | None = None) -> None:
+    """A list definition (``w:abstractNum``) in the numbering part ``part``: its levels as
+    (number format, level text), or a list style it defines (``w:styleLink``) or refers to
+    (``w:numStyleLink``). Placed before the ``w:num`` elements, as Word requires."""
+    abstract = _el("w:abstractNum", abstractNumId=abstract_id)
+    if style_link or num_style_link:
+        abstract.append(_el("w:multiLevelType", val="multilevel"))
+        abstract.append(_el("w:numStyleLink" if num_style_link else "w:styleLink", val=num_style_link or style_link))
+    for level, (fmt, text) in enumerate(levels):
+        lvl = _el("w:lvl", ilvl=level)
+        lvl.append(_el("w:start", val=1))
+        lvl.append(_el("w:numFmt", val=fmt))
+        lvl.append(_el("w:lvlText", val=text))
+        lvl.append(_el("w:lvlJc", val="left"))
+        abstract.append(lvl)
+    nums = part.findall(qn("w:num"))
+    if nums:
+        nums[0].addprevious(abstract)
+    else:
+        part.append(abstract)
+
+
+def add_num(part, num_id: int, abstract_id: int, restart: bool = False) -> int:
+    """A ``w:num`` using list definition ``abstract_id`` (``restart``: its first level starts at 1
+    again); returns ``num_id``."""
+    num = _el("w:num", numId=num_id)
+    num.append(_el("w:abstractNumId", val=abstract_id))
+    if restart:
+        override = _el("w:lvlOverride", ilvl=0)
+        override.append(_el("w:startOverride", val=1))
+        num.append(override)
+    part.append(num)
+    return num_id

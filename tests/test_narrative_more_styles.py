@@ -32,7 +32,7 @@ from cchc_analysis.catalogue import catalogue_records, narrative_records, unit_r
 from cchc_analysis.ingest import make_context
 from cchc_analysis.narrative import Outline, convert_documents, read_document
 
-from docx_builder import Doc
+from docx_builder import Doc, add_abstract_num, add_num
 
 CASES: list[dict] = []
 
@@ -270,40 +270,15 @@ def _list_style_numbering(d: Doc) -> tuple[int, int, int]:
         style.append(ppr)
         styles.append(style)
 
-    def abstract(abstract_id: int, link: str, levels=None, refers=False):
-        element = _el("w:abstractNum", abstractNumId=abstract_id)
-        element.append(_el("w:multiLevelType", val="multilevel"))
-        element.append(_el("w:numStyleLink" if refers else "w:styleLink", val=link))
-        for level, (fmt, text) in enumerate(levels or ()):
-            lvl = _el("w:lvl", ilvl=level)
-            lvl.append(_el("w:start", val=1))
-            lvl.append(_el("w:numFmt", val=fmt))
-            lvl.append(_el("w:lvlText", val=text))
-            element.append(lvl)
-        nums = part.findall(qn("w:num"))
-        if nums:
-            nums[0].addprevious(element)
-        else:
-            part.append(element)
-
-    def num(num_id: int, abstract_id: int, restart: bool = False):
-        element = _el("w:num", numId=num_id)
-        element.append(_el("w:abstractNumId", val=abstract_id))
-        if restart:
-            override = _el("w:lvlOverride", ilvl=0)
-            override.append(_el("w:startOverride", val=1))
-            element.append(override)
-        part.append(element)
-
-    abstract(301, "DanhMucCCHC", (("decimal", "%1."), ("decimal", "%1.%2")))
-    abstract(302, "DanhMucCCHC", refers=True)
-    abstract(303, "GachDauDong", (("bullet", "–"), ("bullet", "+")))
-    abstract(304, "GachDauDong", refers=True)
-    num(401, 301)  # the list style's own num
-    num(402, 302)
-    num(403, 302, restart=True)
-    num(404, 303)
-    num(405, 304)
+    add_abstract_num(part, 301, (("decimal", "%1."), ("decimal", "%1.%2")), style_link="DanhMucCCHC")
+    add_abstract_num(part, 302, num_style_link="DanhMucCCHC")
+    add_abstract_num(part, 303, (("bullet", "–"), ("bullet", "+")), style_link="GachDauDong")
+    add_abstract_num(part, 304, num_style_link="GachDauDong")
+    add_num(part, 401, 301)  # the list style's own num
+    add_num(part, 402, 302)
+    add_num(part, 403, 302, restart=True)
+    add_num(part, 404, 303)
+    add_num(part, 405, 304)
     list_style("DanhMucCCHC", 401)
     list_style("GachDauDong", 404)
     return 402, 403, 405
